@@ -1,0 +1,528 @@
+"""The Layer base class: a torch.nn.Module with Keras's life cycle (__init__ -> build -> call -> get_config)."""
+import functools
+import inspect
+import itertools
+
+import numpy as np
+import torch
+from torch import nn
+
+from lamina import config, constraints as constraints_module, initializers, naming, regularizers
+from lamina.layers import layout as layouts
+from lamina.layers import legacy
+from lamina.layers.symbolic import Node, SymbolicTensor, is_symbolic, meta_tensor
+from lamina.serialization import Configurable, serialize
+from lamina.structure import flatten, map_structure, pack_like
+
+# Every layer class defined inside lamina, by class name, for from_config and model loading.
+BUILTIN_LAYERS = {}
+
+
+class InputSpec:
+    """What a layer accepts: a rank (ndim, min_ndim, max_ndim) and fixed sizes on some axes."""
+
+    def __init__(self, ndim=None, min_ndim=None, max_ndim=None, axes=None):
+        self.ndim, self.min_ndim, self.max_ndim = ndim, min_ndim, max_ndim
+        self.axes = dict(axes or {})
+
+    def check(self, layer, shape, input_index=0):
+        shape = tuple(shape)
+        rank_problem = (
+            (self.ndim is not None and len(shape) != self.ndim and f"ndim={self.ndim}")
+            or (self.min_ndim is not None and len(shape) < self.min_ndim and f"min_ndim={self.min_ndim}")
+            or (self.max_ndim is not None and len(shape) > self.max_ndim and f"max_ndim={self.max_ndim}")
+        )
+        if rank_problem:
+            raise ValueError(
+                f"Input {input_index} of layer '{layer.name}' ({type(layer).__name__}) is incompatible with the "
+                f"layer: expected {rank_problem}, found ndim={len(shape)}. Full shape received: {_shape_str(shape)}."
+                f"{layer.rank_hint(shape)}"
+            )
+        for axis, size in self.axes.items():
+            received = shape[axis] if -len(shape) <= axis < len(shape) else None
+            if size is not None and received is not None and received != size:
+                raise ValueError(
+                    f"Input {input_index} of layer '{layer.name}' ({type(layer).__name__}) is incompatible with "
+                    f"the layer: expected axis {axis} of the input to have size {size}, but received an input "
+                    f"of shape {_shape_str(shape)}. The layer's weights were created for inputs of size {size} "
+                    f"on that axis; use a new layer for inputs of another size."
+                )
+
+
+def _shape_str(shape):
+    return "(" + ", ".join("None" if size is None else str(size) for size in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+@functools.lru_cache(maxsize=None)
+def _call_arguments(layer_class):
+    """Which of `training` and `mask` a layer class's call() accepts."""
+    parameters = inspect.signature(layer_class.call).parameters
+    accepts_any = any(p.kind == p.VAR_KEYWORD for p in parameters.values())
+    return ("training" in parameters or accepts_any), ("mask" in parameters or accepts_any)
+
+
+class _WeightRecord:
+    def __init__(self, layout, regularizer, constraint, trainable):
+        self.layout, self.regularizer, self.constraint, self.trainable = layout, regularizer, constraint, trainable
+
+
+class Layer(nn.Module, Configurable):
+    """Base class of all layers.
+
+    A subclass stores its configuration in __init__ (no weights), creates weights in build(input_shape) with
+    add_weight, computes in call(inputs, training=None, mask=None), and describes itself in get_config().
+    Called on SymbolicTensors (from Input) it records a node of a model graph; called on torch tensors it
+    computes. `training=None` follows the module's own mode (`layer.train()` / `layer.eval()`).
+
+    Example:
+        >>> class Scale(Layer):
+        ...     def build(self, input_shape):
+        ...         self.scale = self.add_weight("scale", (input_shape[-1],), initializer="ones")
+        ...     def call(self, inputs):
+        ...         return inputs * self.scale
+    """
+
+    # Keras 1 argument names this layer accepts (see lamina.layers.legacy.arguments).
+    legacy_arguments = {}
+    # Whether the layer passes an incoming mask on unchanged (compute_mask's default).
+    supports_masking = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.__module__.startswith("lamina."):
+            BUILTIN_LAYERS[cls.__name__] = cls
+        if "__init__" in cls.__dict__ and cls.legacy_arguments:
+            original = cls.__init__
+
+            @functools.wraps(original)
+            def __init__(self, *args, **kwargs):
+                original(self, *args, **legacy.convert(cls.__name__, cls.legacy_arguments, kwargs))
+
+            cls.__init__ = __init__
+
+    def __init__(self, trainable=True, name=None, dtype=None, input_shape=None, input_dim=None,
+                 batch_input_shape=None, batch_size=None, batch_shape=None, activity_regularizer=None, **kwargs):
+        super().__init__()
+        if kwargs:
+            raise TypeError(
+                f"Unrecognized keyword arguments passed to {type(self).__name__}: {kwargs}. "
+                f"Check the spelling against the layer's documentation."
+            )
+        self.name = name or naming.unique_name(naming.to_snake_case(type(self).__name__))
+        self._trainable = bool(trainable)
+        self.dtype = dtype if isinstance(dtype, str) or dtype is None else str(dtype).replace("torch.", "")
+        self.built = False
+        self.input_spec = None
+        self._weight_records = {}
+        self._inbound_nodes = []
+        self._activity_losses = []
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self._batch_input_shape = _batch_input_shape(input_shape, input_dim, batch_input_shape, batch_shape,
+                                                     batch_size)
+
+    # ---------------------------------------------------------------- life cycle, for subclasses to override
+    def build(self, input_shape):
+        """Creates the layer's weights for inputs of `input_shape` (batch axis included, as None)."""
+
+    def call(self, inputs, *args, **kwargs):
+        """The layer's computation on torch tensors."""
+        return inputs
+
+    def get_config(self):
+        config_ = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype or config.floatx()}
+        if self._batch_input_shape is not None:
+            config_["batch_input_shape"] = list(self._batch_input_shape)
+        if self.activity_regularizer is not None:
+            config_["activity_regularizer"] = serialize(self.activity_regularizer)
+        return config_
+
+    def compute_mask(self, inputs, mask=None):
+        """The mask of the outputs: the input mask if the layer supports masking, else None."""
+        return mask if self.supports_masking else None
+
+    def rank_hint(self, shape):
+        """Extra advice appended to a wrong-rank error (e.g. 'add Flatten()')."""
+        return ""
+
+    # ---------------------------------------------------------------- weights
+    def add_weight(self, name=None, shape=(), initializer="glorot_uniform", trainable=True, regularizer=None,
+                   constraint=None, dtype=None, layout=None):
+        """Creates a weight, registered as a parameter (trainable) or a buffer (non-trainable).
+
+        Args:
+            name: attribute name of the weight on the layer.
+            shape: shape in Keras's layout (what get_weights returns).
+            initializer: name, initializer object or callable (shape, dtype) -> tensor.
+            trainable: False for state such as BatchNormalization's moving mean.
+            regularizer, constraint: names or objects (see lamina.regularizers, lamina.constraints).
+            layout: lamina.layers.layout object when the weight is stored in another layout than Keras's.
+        """
+        name = self._free_weight_name(name or "variable")
+        layout = layout or layouts.IDENTITY
+        dtype = dtype or self.dtype
+        dtype = getattr(torch, dtype) if isinstance(dtype, str) else dtype or config.floatx_dtype()
+        value = initializers.get(initializer)(tuple(shape), dtype=dtype)
+        value = layout.from_keras(torch.as_tensor(value))
+        self.__dict__.pop(name, None)  # a placeholder such as `self.bias = None` set in __init__
+        if trainable:
+            weight = nn.Parameter(value, requires_grad=self.trainable)
+            self.register_parameter(name, weight)
+        else:
+            self.register_buffer(name, value)
+            weight = getattr(self, name)
+        self._weight_records[name] = _WeightRecord(
+            layout, regularizers.get(regularizer), constraints_module.get(constraint), trainable
+        )
+        return weight
+
+    def _free_weight_name(self, name):
+        candidate, count = name, 0
+        while candidate in self._weight_records or candidate in self._modules or hasattr(type(self), candidate):
+            count += 1
+            candidate = f"{name}_{count}"
+        return candidate
+
+    def __setattr__(self, name, value):
+        # `self.w = self.add_weight("kernel", ...)`: the weight is renamed to the attribute it is stored in,
+        # so it stays registered once (one state_dict entry) under the name the code uses.
+        records = self.__dict__.get("_weight_records", {})
+        if isinstance(value, torch.Tensor) and name not in records:
+            registered = {**self.__dict__.get("_parameters", {}), **self.__dict__.get("_buffers", {})}
+            old_name = next((key for key, tensor in registered.items() if tensor is value and key in records), None)
+            if old_name is not None:
+                self._rename_weight(old_name, name)
+                return
+        super().__setattr__(name, value)
+
+    def _rename_weight(self, old_name, new_name):
+        store = self._parameters if old_name in self._parameters else self._buffers
+        value = store.pop(old_name)
+        self.__dict__.pop(new_name, None)
+        self._weight_records = {new_name if key == old_name else key: record
+                                for key, record in self._weight_records.items()}
+        if store is self._parameters:
+            self.register_parameter(new_name, value)
+        else:
+            self.register_buffer(new_name, value)
+
+    def _own_weights(self, trainable_records):
+        return [getattr(self, name) for name, record in self._weight_records.items()
+                if record.trainable == trainable_records]
+
+    def _sublayers(self):
+        return [module for module in self.children() if isinstance(module, Layer)]
+
+    @property
+    def weights(self):
+        """All weights: this layer's trainable-created ones, its non-trainable ones, then its sublayers'."""
+        return _unique(self._own_weights(True) + self._own_weights(False)
+                       + [w for layer in self._sublayers() for w in layer.weights])
+
+    @property
+    def trainable_weights(self):
+        if not self.trainable:
+            return []
+        return _unique(self._own_weights(True) + [w for layer in self._sublayers() for w in layer.trainable_weights])
+
+    @property
+    def non_trainable_weights(self):
+        trainable_ids = {id(w) for w in self.trainable_weights}
+        return [w for w in self.weights if id(w) not in trainable_ids]
+
+    def _weight_layouts(self):
+        """(weight, layout) pairs in the order of `weights`."""
+        pairs = [(getattr(self, name), record.layout) for trainable in (True, False)
+                 for name, record in self._weight_records.items() if record.trainable == trainable]
+        pairs += [pair for layer in self._sublayers() for pair in layer._weight_layouts()]
+        seen, unique_pairs = set(), []
+        for weight, weight_layout in pairs:
+            if id(weight) not in seen:
+                seen.add(id(weight))
+                unique_pairs.append((weight, weight_layout))
+        return unique_pairs
+
+    def count_params(self):
+        """Number of weight values (trainable and not)."""
+        if not self.built:
+            raise ValueError(
+                f"Layer '{self.name}' has no weights yet: it is built on its first call. Call it on an input "
+                f"(or give the model an input shape) before counting parameters."
+            )
+        return sum(w.numel() for w in self.weights)
+
+    def get_weights(self):
+        """The weights as numpy arrays in Keras 3's layouts (Dense kernel (in, out), Conv2D (kh, kw, in, out))."""
+        return [weight_layout.to_keras(w.detach()).cpu().numpy().copy() for w, weight_layout in self._weight_layouts()]
+
+    def set_weights(self, weights):
+        """Sets the weights from numpy arrays in Keras 3's layouts, in the order get_weights returns."""
+        pairs = self._weight_layouts()
+        if len(weights) != len(pairs):
+            raise ValueError(
+                f"Layer '{self.name}' expects {len(pairs)} weight arrays "
+                f"(shapes {[tuple(layout_.to_keras(w).shape) for w, layout_ in pairs]}), but received "
+                f"{len(weights)}. Pass the list that get_weights() returns for this architecture."
+            )
+        converted = []
+        for index, ((weight, weight_layout), value) in enumerate(zip(pairs, weights)):
+            expected = tuple(weight_layout.to_keras(weight).shape)
+            value = np.asarray(value)
+            if tuple(value.shape) != expected:
+                raise ValueError(
+                    f"Layer '{self.name}' weight {index} has shape {expected} (Keras layout), but the array "
+                    f"given has shape {tuple(value.shape)}."
+                )
+            tensor = torch.as_tensor(value, dtype=weight.dtype)
+            converted.append((weight, weight_layout.from_keras(tensor)))
+        with torch.no_grad():
+            for weight, value in converted:
+                weight.copy_(value)
+
+    def apply_constraints(self):
+        """Projects each constrained weight (called by the trainer after every optimizer step)."""
+        with torch.no_grad():
+            for name, record in self._weight_records.items():
+                if record.constraint is not None:
+                    weight = getattr(self, name)
+                    keras_view = record.layout.to_keras(weight)
+                    weight.copy_(record.layout.from_keras(record.constraint(keras_view)))
+        for layer in self._sublayers():
+            layer.apply_constraints()
+
+    @property
+    def losses(self):
+        """Regularization penalties of this layer and its sublayers, as scalar tensors."""
+        penalties = [record.regularizer(getattr(self, name)) for name, record in self._weight_records.items()
+                     if record.regularizer is not None]
+        penalties += self._activity_losses
+        return penalties + [loss for layer in self._sublayers() for loss in layer.losses]
+
+    def add_loss(self, loss):
+        """Adds a loss tensor computed in call() (e.g. an activity penalty) for the current step."""
+        self._activity_losses.append(loss)
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        self._trainable = bool(value)
+        for name, record in self._weight_records.items():
+            if record.trainable:
+                getattr(self, name).requires_grad_(self._trainable)
+        for layer in self._sublayers():
+            layer.trainable = value
+
+    # ---------------------------------------------------------------- calling
+    def __call__(self, *args, **kwargs):
+        if any(is_symbolic(leaf) for leaf in flatten([list(args), kwargs])):
+            return self._symbolic_call(*args, **kwargs)
+        inputs = _to_tensors(args[0]) if args else kwargs.pop("inputs")
+        if not self.built:
+            self._build_for(inputs)
+        if self.input_spec is not None:
+            self._check_input_spec(map_structure(lambda t: tuple(t.shape), inputs))
+        mask = kwargs.pop("mask", None)
+        if mask is None:
+            mask = _attached_mask(inputs)
+        outputs = super().__call__(inputs, *args[1:], **self._call_kwargs(kwargs, mask))
+        output_mask = self.compute_mask(inputs, mask)
+        if output_mask is not None or mask is not None:
+            _attach_mask(outputs, output_mask)
+        return outputs
+
+    def forward(self, inputs, *args, **kwargs):
+        outputs = self.call(inputs, *args, **kwargs)
+        if self.activity_regularizer is not None:
+            for output in flatten(outputs):
+                self.add_loss(self.activity_regularizer(output))
+        return outputs
+
+    def _call_kwargs(self, kwargs, mask):
+        """kwargs for call(): `training` resolved from the module mode, `mask` when given; only if accepted."""
+        accepts_training, accepts_mask = _call_arguments(type(self))
+        kwargs = dict(kwargs)
+        if accepts_training:
+            if kwargs.get("training") is None:
+                kwargs["training"] = self.training
+        else:
+            kwargs.pop("training", None)
+        if accepts_mask and mask is not None:
+            kwargs["mask"] = mask
+        return kwargs
+
+    def _build_for(self, inputs):
+        shapes = map_structure(lambda t: (None,) + tuple(t.shape[1:]), inputs)
+        self._check_batch_input_shape(shapes)
+        self.build(shapes)
+        self.built = True
+        device = next((t.device for t in flatten(inputs) if isinstance(t, torch.Tensor)), None)
+        if device is not None and device.type != "cpu":
+            self.to(device)
+
+    def _check_input_spec(self, shapes):
+        specs = self.input_spec if isinstance(self.input_spec, (list, tuple)) else [self.input_spec]
+        shape_list = shapes if isinstance(shapes, list) and specs and len(specs) > 1 else [shapes]
+        for index, (spec, shape) in enumerate(zip(specs, shape_list)):
+            if spec is not None:
+                spec.check(self, shape, index)
+
+    def _check_batch_input_shape(self, shapes):
+        declared = self._batch_input_shape
+        if declared is None or not isinstance(shapes, tuple):
+            return
+        if len(shapes) != len(declared) or any(d is not None and s is not None and d != s
+                                               for d, s in zip(declared[1:], shapes[1:])):
+            raise ValueError(
+                f"Layer '{self.name}' was declared with input shape {_shape_str(declared[1:])} (batch axis "
+                f"excluded) but received an input of shape {_shape_str(shapes[1:])}. Change `input_shape` or "
+                f"the data."
+            )
+
+    def _symbolic_call(self, *args, **kwargs):
+        inputs = args[0] if args else kwargs.pop("inputs")
+        for leaf in flatten(inputs):
+            if not is_symbolic(leaf):
+                raise TypeError(
+                    f"Layer '{self.name}' was called on a mix of symbolic tensors (from Input) and other values "
+                    f"({type(leaf).__name__}). When defining a model, pass only tensors produced by Input or "
+                    f"by other layers."
+                )
+        shapes = map_structure(lambda t: t.shape, inputs)
+        if not self.built:
+            self._check_batch_input_shape(shapes)
+            self.build(shapes)
+            self.built = True
+        if self.input_spec is not None:
+            self._check_input_spec(shapes)
+        outputs = self.compute_output_spec(inputs, *args[1:], **kwargs)
+        Node(self, (inputs,) + tuple(args[1:]), kwargs, outputs)
+        return outputs
+
+    def compute_output_shape(self, input_shape):
+        """Output shape(s) for an input shape; by default found by running call() on meta tensors."""
+        specs = map_structure(lambda shape: SymbolicTensor(shape), input_shape)
+        return map_structure(lambda t: t.shape, self.compute_output_spec(specs))
+
+    def compute_output_spec(self, inputs, *args, **kwargs):
+        """Symbolic outputs for symbolic inputs, found by running call() on meta-device tensors.
+
+        Sizes that are unknown (None) are filled with two different values; output sizes that change with
+        them are unknown too. No memory is allocated and no arithmetic is done.
+        """
+        overridden = type(self).compute_output_shape is not Layer.compute_output_shape
+        if overridden:
+            shapes = self.compute_output_shape(map_structure(lambda t: t.shape, inputs))
+            return _specs_from_shapes(shapes, flatten(inputs)[0].dtype)
+        first, second = (self._meta_outputs(inputs, args, kwargs, fill) for fill in (2, 3))
+        return pack_like(first, [
+            SymbolicTensor(tuple(a if a == b else None for a, b in zip(x.shape, y.shape)), x.dtype)
+            for x, y in zip(flatten(first), flatten(second))
+        ])
+
+    def _meta_outputs(self, inputs, args, kwargs, fill):
+        meta_inputs = map_structure(lambda spec: meta_tensor(spec, fill), inputs)
+        meta_args = map_structure(lambda v: meta_tensor(v, fill) if is_symbolic(v) else v, list(args))
+        meta_kwargs = {key: map_structure(lambda v: meta_tensor(v, fill) if is_symbolic(v) else v, value)
+                       for key, value in kwargs.items() if key != "mask"}
+        meta_kwargs["training"] = False
+        meta_state = {key: value.to("meta") for key, value in
+                      itertools.chain(self.named_parameters(), self.named_buffers())}
+        with torch.no_grad():
+            try:
+                return torch.func.functional_call(
+                    self, meta_state, (meta_inputs, *meta_args), self._call_kwargs(meta_kwargs, None)
+                )
+            except (RuntimeError, IndexError) as error:
+                raise ValueError(
+                    f"Layer '{self.name}' ({type(self).__name__}) cannot be applied to an input of shape "
+                    f"{map_structure(lambda t: _shape_str(t.shape), inputs)}: {error}"
+                ) from error
+
+    # ---------------------------------------------------------------- graph properties
+    def _node_attribute(self, attribute):
+        if not self._inbound_nodes:
+            raise AttributeError(
+                f"Layer '{self.name}' has not been called on a symbolic input yet, so it has no `{attribute}`. "
+                f"Call it on the output of Input(...) or of another layer first."
+            )
+        node = self._inbound_nodes[0]
+        if attribute == "input":
+            return node.args[0]
+        return node.outputs
+
+    @property
+    def input(self):
+        """The symbolic input of the layer's first call in a model graph."""
+        return self._node_attribute("input")
+
+    @property
+    def output(self):
+        """The symbolic output of the layer's first call in a model graph."""
+        return self._node_attribute("output")
+
+    @property
+    def input_shape(self):
+        return map_structure(lambda t: t.shape, self.input)
+
+    @property
+    def output_shape(self):
+        return map_structure(lambda t: t.shape, self.output)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _unique(weights):
+    seen, result = set(), []
+    for weight in weights:
+        if id(weight) not in seen:
+            seen.add(id(weight))
+            result.append(weight)
+    return result
+
+
+def _batch_input_shape(input_shape, input_dim, batch_input_shape, batch_shape, batch_size):
+    if batch_input_shape is not None or batch_shape is not None:
+        return tuple(batch_input_shape if batch_input_shape is not None else batch_shape)
+    if input_shape is None and input_dim is not None:
+        input_shape = (input_dim,)
+    if input_shape is None:
+        return None
+    if isinstance(input_shape, int):
+        input_shape = (input_shape,)
+    return (batch_size,) + tuple(input_shape)
+
+
+def _specs_from_shapes(shapes, dtype):
+    if isinstance(shapes, tuple) and all(size is None or isinstance(size, int) for size in shapes):
+        return SymbolicTensor(shapes, dtype)
+    return [_specs_from_shapes(shape, dtype) for shape in shapes]
+
+
+def _to_tensors(inputs):
+    """numpy arrays (and lists of them) to torch tensors; floats in floatx."""
+    def convert(value):
+        if isinstance(value, np.ndarray):
+            tensor = torch.from_numpy(value)
+            return tensor.to(config.floatx_dtype()) if tensor.is_floating_point() else tensor
+        return value
+    return map_structure(convert, inputs)
+
+
+def _attached_mask(inputs):
+    if isinstance(inputs, torch.Tensor):
+        return getattr(inputs, "_keras_mask", None)
+    if isinstance(inputs, (list, tuple)):
+        masks = [getattr(t, "_keras_mask", None) for t in inputs]
+        return masks if any(m is not None for m in masks) else None
+    return None
+
+
+def _attach_mask(outputs, mask):
+    tensors = flatten(outputs)
+    masks = mask if isinstance(mask, list) and len(mask) == len(tensors) else [mask] * len(tensors)
+    for tensor, tensor_mask in zip(tensors, masks):
+        if isinstance(tensor, torch.Tensor):
+            tensor._keras_mask = tensor_mask

@@ -1,0 +1,62 @@
+"""Input: the entry point of a model graph."""
+import torch
+
+from lamina import config
+from lamina.layers import legacy
+from lamina.layers.base import Layer
+from lamina.layers.symbolic import Node, SymbolicTensor
+
+
+def _torch_dtype(dtype):
+    if dtype is None:
+        return config.floatx_dtype()
+    if isinstance(dtype, torch.dtype):
+        return dtype
+    try:
+        return getattr(torch, str(dtype))
+    except AttributeError:
+        raise ValueError(f"Input: unknown dtype {dtype!r}. Use 'float32', 'int32', 'int64', ...") from None
+
+
+class InputLayer(Layer):
+    """The layer behind Input(); it holds the model input's shape and dtype and passes data through."""
+
+    legacy_arguments = legacy.arguments("input_dtype")
+
+    def __init__(self, shape=None, batch_size=None, dtype=None, batch_shape=None, name=None, sparse=None,
+                 input_shape=None, batch_input_shape=None, **kwargs):
+        shape = shape if shape is not None else input_shape
+        batch_shape = batch_shape if batch_shape is not None else batch_input_shape
+        if shape is None and batch_shape is None:
+            raise ValueError("Input needs a shape: pass `shape=(...)` without the batch axis, e.g. Input(shape=(2,)).")
+        if shape is not None and batch_shape is not None:
+            raise ValueError("Input: pass `shape` or `batch_shape`, not both.")
+        if sparse:
+            raise ValueError("Input(sparse=True) is not supported; pass dense arrays or tensors.")
+        if isinstance(shape, int):
+            shape = (shape,)
+        batch_shape = tuple(batch_shape) if batch_shape is not None else (batch_size,) + tuple(shape)
+        torch_dtype = _torch_dtype(dtype)
+        super().__init__(name=name, dtype=str(torch_dtype).replace("torch.", ""), batch_input_shape=batch_shape,
+                         **kwargs)
+        self.built = True
+        output = SymbolicTensor(batch_shape, torch_dtype, name=self.name)
+        Node(self, (), {}, output)
+
+    def get_config(self):
+        return {"batch_shape": list(self._batch_input_shape), "dtype": self.dtype, "name": self.name}
+
+
+def Input(shape=None, batch_size=None, dtype=None, batch_shape=None, name=None, sparse=None, tensor=None,
+          **kwargs):
+    """A symbolic model input of the given shape (batch axis excluded), to call layers on.
+
+    Example:
+        >>> x = Input(shape=(2,))
+        >>> x.shape
+        (None, 2)
+    """
+    if tensor is not None:
+        raise ValueError("Input(tensor=...) is not supported; create the Input and call layers on it.")
+    return InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, batch_shape=batch_shape, name=name,
+                      sparse=sparse, **kwargs).output

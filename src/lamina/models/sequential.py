@@ -1,0 +1,93 @@
+"""Sequential: a model that is a plain stack of layers, built as the same graph as the functional API."""
+import torch
+
+from lamina.layers.base import Layer
+from lamina.layers.input_layer import Input, InputLayer
+from lamina.layers.symbolic import SymbolicTensor
+from lamina.models.functional import Model, _Graph
+
+
+class Sequential(Model):
+    """A linear stack of layers.
+
+    The graph is built as soon as the input shape is known: from the first layer's `input_shape`
+    (or `input_dim`), an Input given as the first element, model.build(input_shape), or the first data.
+
+    Example:
+        >>> model = Sequential()
+        >>> model.add(Dense(3, input_dim=2, activation="relu"))
+        >>> model.add(Dense(1, activation="sigmoid"))
+    """
+
+    def __init__(self, layers=None, name=None, trainable=True):
+        super().__init__(name=name, trainable=trainable)
+        self._stack = []
+        self._input_tensor = None
+        for layer in layers or []:
+            self.add(layer)
+
+    def add(self, layer):
+        """Appends a layer (or an Input tensor, as the first element)."""
+        if isinstance(layer, SymbolicTensor) and isinstance(layer.layer, InputLayer):
+            layer = layer.layer
+        if isinstance(layer, InputLayer):
+            if self._stack or self._input_tensor is not None:
+                raise ValueError("Sequential: an Input can only be the first element of the model.")
+            self._input_tensor = layer.output
+            return
+        if not isinstance(layer, Layer):
+            raise TypeError(
+                f"Sequential.add expects a layer, received {type(layer).__name__}. Wrap a torch.nn.Module with "
+                f"lamina.layers.TorchModule(module)."
+            )
+        if any(existing.name == layer.name for existing in self._stack):
+            raise ValueError(f"All layer names in a model must be unique; '{layer.name}' is already in the model.")
+        self._stack.append(layer)
+        self.add_module(layer.name, layer)
+        if self._graph is not None:
+            self._graph = _Graph(self._input_tensor, layer(self._graph.outputs[0]), self.name)
+        elif self._input_tensor is not None or len(self._stack) == 1 and layer._batch_input_shape is not None:
+            self._build_graph()
+
+    def pop(self):
+        """Removes the last layer."""
+        if not self._stack:
+            raise ValueError("Sequential.pop: the model has no layers to remove.")
+        layer = self._stack.pop()
+        delattr(self, layer.name)
+        if self._graph is not None:
+            self._graph = None
+            if self._stack:
+                self._graph = _Graph(self._input_tensor, self._stack[-1]._inbound_nodes[-1].outputs, self.name)
+        return layer
+
+    def build(self, input_shape=None):
+        """Builds the graph for inputs of `input_shape` (batch axis included, e.g. (None, 2))."""
+        if self._graph is None:
+            self._build_graph(tuple(input_shape) if input_shape is not None else None)
+
+    def _build_for(self, inputs):
+        if self._graph is None:
+            batch_shape = (None,) + tuple(inputs.shape[1:])
+            dtype = inputs.dtype if isinstance(inputs, torch.Tensor) else None
+            self._build_graph(batch_shape, dtype)
+
+    def _build_graph(self, batch_shape=None, dtype=None):
+        if self._input_tensor is None:
+            batch_shape = self._stack[0]._batch_input_shape if self._stack and batch_shape is None else batch_shape
+            if batch_shape is None:
+                raise ValueError("Sequential.build needs an input shape, e.g. model.build((None, 2)).")
+            self._input_tensor = Input(batch_shape=batch_shape, dtype=dtype)
+        output = self._input_tensor
+        for layer in self._stack:
+            output = layer(output)
+        self._graph = _Graph(self._input_tensor, output, self.name)
+        self.built = True
+
+    @property
+    def layers(self):
+        """The stacked layers (the Input layer excluded)."""
+        return list(self._stack)
+
+    def _sublayers(self):
+        return list(self._stack)
