@@ -24,7 +24,10 @@ def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
 
 
 def sigmoid(x):
-    return torch.sigmoid(x)
+    """Logistic sigmoid; the output carries its input as `_keras_logits` so crossentropy can use the logits."""
+    y = torch.sigmoid(x)
+    y._keras_logits = x
+    return y
 
 
 def tanh(x):
@@ -32,7 +35,11 @@ def tanh(x):
 
 
 def softmax(x, axis=-1):
-    return torch.softmax(x, dim=axis)
+    """Softmax over `axis`; over the last axis the output carries its input as `_keras_logits` (see sigmoid)."""
+    y = torch.softmax(x, dim=axis)
+    if axis in (-1, x.ndim - 1):
+        y._keras_logits = x
+    return y
 
 
 def log_softmax(x, axis=-1):
