@@ -1,19 +1,21 @@
 """Model: a graph of layer calls from inputs to outputs, run as one nn.Module."""
+import functools
 import warnings
 
 import numpy as np
 import torch
 from torch import nn
 
-from lamina import config
-from lamina.layers.base import Layer, _shape_str
+from lamina import config, naming
+from lamina.layers.base import Layer, _call_arguments, _shape_str
 from lamina.layers.input_layer import InputLayer
 from lamina.layers.legacy import LegacyArgumentWarning
 from lamina.layers.symbolic import is_symbolic
 from lamina.structure import flatten, map_structure, pack_like
+from lamina.training.trainer import Trainer
 
 
-class Model(Layer):
+class Model(Trainer, Layer):
     """A model defined by its inputs and outputs (the functional API), or by subclassing with a call().
 
     Example:
@@ -30,8 +32,11 @@ class Model(Layer):
                               stacklevel=2)
                 value = kwargs.pop(old)
                 inputs, outputs = (value, outputs) if old == "input" else (inputs, value)
+        if name is None and inputs is not None and type(self) is Model:
+            name = naming.unique_name("functional")
         super().__init__(name=name, trainable=trainable, **kwargs)
         self._graph = None
+        self.compiled = False
         if (inputs is None) != (outputs is None):
             raise ValueError("Model needs both `inputs` and `outputs` (or neither, to subclass Model with call()).")
         if inputs is not None:
@@ -186,32 +191,73 @@ class _Graph:
 
     def run(self, input_values, training, input_mask=None):
         values = dict(zip(self._input_ids, input_values))
-        masks = dict(zip(self._input_ids, flatten(input_mask) if input_mask is not None else [None] * len(input_values)))
+        masks = dict(zip(self._input_ids, flatten(input_mask))) if input_mask is not None else {}
         for layer in self.layers:
-            layer._activity_losses.clear()
-        for node in self.nodes:
-            layer = node.layer
+            if layer._activity_losses:
+                layer._activity_losses.clear()
+        for step in self.steps:
+            step.run(values, masks, training)
+        return pack_like(self.nested_outputs, [values[i] for i in self._output_ids])
 
-            def lookup(value):
-                return values[id(value)] if is_symbolic(value) else value
+    @functools.cached_property
+    def steps(self):
+        return [_Step(node) for node in self.nodes]
 
-            inputs = map_structure(lookup, node.args[0])
-            extra_args = map_structure(lookup, list(node.args[1:]))
-            kwargs = {key: map_structure(lookup, value) for key, value in node.kwargs.items()}
-            flat_masks = [masks.get(id(t)) for t in flatten(node.args[0])]
-            mask = None
-            if any(m is not None for m in flat_masks):
-                mask = pack_like(node.args[0], flat_masks) if isinstance(node.args[0], (list, tuple)) else flat_masks[0]
-            kwargs.setdefault("training", training)
-            outputs = nn.Module.__call__(layer, inputs, *extra_args, **layer._call_kwargs(kwargs, mask))
+
+class _Step:
+    """One node, prepared for fast repeated execution (the common one-input, no-keyword case has no lookups)."""
+
+    def __init__(self, node):
+        self.layer = node.layer
+        self.node = node
+        self.accepts_training, self.accepts_mask = _call_arguments(type(node.layer))
+        self.single_input = id(node.args[0]) if len(node.args) == 1 and is_symbolic(node.args[0]) and not node.kwargs else None
+        self.output_ids = [id(t) for t in node.output_tensors]
+        self.default_mask = type(node.layer).compute_mask is Layer.compute_mask
+
+    def run(self, values, masks, training):
+        layer = self.layer
+        if self.single_input is not None:
+            inputs = values[self.single_input]
+            mask = masks.get(self.single_input)
+            kwargs = {"training": training} if self.accepts_training else {}
+            if mask is not None and self.accepts_mask:
+                kwargs["mask"] = mask
+            outputs = nn.Module.__call__(layer, inputs, **kwargs)
+        else:
+            inputs, outputs, mask = self._run_general(values, masks, training)
+        if mask is None and self.default_mask:
+            output_mask = None
+        else:
             output_mask = layer.compute_mask(inputs, mask)
-            flat_outputs = flatten(outputs)
-            flat_output_masks = output_mask if isinstance(output_mask, list) else [output_mask] * len(flat_outputs)
-            for tensor, value, value_mask in zip(node.output_tensors, flat_outputs, flat_output_masks):
-                values[id(tensor)] = value
-                masks[id(tensor)] = value_mask
-        results = [values[i] for i in self._output_ids]
-        return pack_like(self.nested_outputs, results)
+        if len(self.output_ids) == 1:
+            values[self.output_ids[0]] = outputs
+            if output_mask is not None:
+                masks[self.output_ids[0]] = output_mask
+            return
+        flat_outputs = flatten(outputs)
+        flat_masks = output_mask if isinstance(output_mask, list) else [output_mask] * len(flat_outputs)
+        for output_id, value, value_mask in zip(self.output_ids, flat_outputs, flat_masks):
+            values[output_id] = value
+            if value_mask is not None:
+                masks[output_id] = value_mask
+
+    def _run_general(self, values, masks, training):
+        node = self.node
+
+        def lookup(value):
+            return values[id(value)] if is_symbolic(value) else value
+
+        inputs = map_structure(lookup, node.args[0])
+        extra_args = map_structure(lookup, list(node.args[1:]))
+        kwargs = {key: map_structure(lookup, value) for key, value in node.kwargs.items()}
+        flat_masks = [masks.get(id(t)) if is_symbolic(t) else None for t in flatten(node.args[0])]
+        mask = None
+        if any(m is not None for m in flat_masks):
+            mask = pack_like(node.args[0], flat_masks) if isinstance(node.args[0], (list, tuple)) else flat_masks[0]
+        kwargs.setdefault("training", training)
+        outputs = nn.Module.__call__(self.layer, inputs, *extra_args, **self.layer._call_kwargs(kwargs, mask))
+        return inputs, outputs, mask
 
 
 def _topological_nodes(outputs, input_ids, model_name):

@@ -1,0 +1,355 @@
+"""Callbacks: hooks called by fit/evaluate/predict, with Keras's names, order and meaning.
+
+`model.stop_training = True` is the only way a callback controls training.
+
+Example:
+    >>> model.fit(x, y, epochs=100, validation_split=0.1,
+    ...           callbacks=[EarlyStopping(patience=3, restore_best_weights=True)])
+"""
+import copy
+import csv
+import io
+import math
+import os
+import sys
+import time
+import warnings
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from lamina.training.files import atomic_write
+
+
+class Callback:
+    """Base class: every hook does nothing. `self.model` and `self.params` are set by fit/evaluate/predict."""
+
+    def __init__(self):
+        self.model = None
+        self.params = {}
+
+    def set_model(self, model):
+        self.model = model
+
+    def set_params(self, params):
+        self.params = params
+
+    def on_train_begin(self, logs=None): pass
+    def on_train_end(self, logs=None): pass
+    def on_epoch_begin(self, epoch, logs=None): pass
+    def on_epoch_end(self, epoch, logs=None): pass
+    def on_test_begin(self, logs=None): pass
+    def on_test_end(self, logs=None): pass
+    def on_predict_begin(self, logs=None): pass
+    def on_predict_end(self, logs=None): pass
+    def on_batch_begin(self, batch, logs=None): pass
+    def on_batch_end(self, batch, logs=None): pass
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.on_batch_begin(batch, logs)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.on_batch_end(batch, logs)
+
+    def on_test_batch_begin(self, batch, logs=None): pass
+    def on_test_batch_end(self, batch, logs=None): pass
+    def on_predict_batch_begin(self, batch, logs=None): pass
+    def on_predict_batch_end(self, batch, logs=None): pass
+
+    def _overrides(self, *hooks):
+        return any(getattr(type(self), hook) is not getattr(Callback, hook) for hook in hooks)
+
+
+_BATCH_HOOKS = {
+    "train": ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end"),
+    "test": ("on_test_batch_begin", "on_test_batch_end"),
+    "predict": ("on_predict_batch_begin", "on_predict_batch_end"),
+}
+
+
+class CallbackList:
+    """Calls each hook on every callback in order. Batch logs are built only if some callback reads them."""
+
+    def __init__(self, callbacks, model, params):
+        self.callbacks = list(callbacks)
+        for callback in self.callbacks:
+            callback.set_model(model)
+            callback.set_params(params)
+
+    def wants_batch_hooks(self, mode):
+        return any(callback._overrides(*_BATCH_HOOKS[mode]) for callback in self.callbacks)
+
+    def __getattr__(self, hook):
+        if not hook.startswith("on_"):
+            raise AttributeError(hook)
+
+        def call_all(*args, **kwargs):
+            for callback in self.callbacks:
+                getattr(callback, hook)(*args, **kwargs)
+
+        return call_all
+
+
+class History(Callback):
+    """Records the epoch logs: `history.history['loss']` is the list of per-epoch training losses."""
+
+    def on_train_begin(self, logs=None):
+        self.epoch = getattr(self, "epoch", [])
+        self.history = getattr(self, "history", {})
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch.append(epoch)
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(value)
+        self.model.history = self
+
+
+def _resolve_mode(mode, monitor, callback_name):
+    if mode not in ("auto", "min", "max"):
+        warnings.warn(f"{callback_name}: mode {mode!r} is unknown; using 'auto'.", RuntimeWarning, stacklevel=3)
+        mode = "auto"
+    if mode == "auto":
+        maximised = ("acc", "auc", "precision", "recall", "f1", "fbeta")
+        mode = "max" if any(word in monitor for word in maximised) and "loss" not in monitor else "min"
+    return mode
+
+
+class _Monitor(Callback):
+    """Shared logic of callbacks that watch one logged value for improvement."""
+
+    def __init__(self, monitor, mode, min_delta, callback_name):
+        super().__init__()
+        self.monitor = monitor
+        self.mode = _resolve_mode(mode, monitor, callback_name)
+        self.min_delta = abs(min_delta) if self.mode == "max" else -abs(min_delta)
+        self.callback_name = callback_name
+
+    def _is_improvement(self, value, reference):
+        if reference is None:
+            return True
+        if self.mode == "max":
+            return value - self.min_delta > reference
+        return value - self.min_delta < reference
+
+    def _current(self, logs):
+        value = (logs or {}).get(self.monitor)
+        if value is None:
+            warnings.warn(
+                f"{self.callback_name} is monitoring '{self.monitor}', which is not in the logs "
+                f"({', '.join(logs or {}) or 'none'}). Pass monitor= one of these (val_* need validation data).",
+                RuntimeWarning, stacklevel=3,
+            )
+        return value
+
+
+class EarlyStopping(_Monitor):
+    """Stops training when `monitor` has not improved by `min_delta` for `patience` epochs."""
+
+    def __init__(self, monitor="val_loss", min_delta=0, patience=0, verbose=0, mode="auto", baseline=None,
+                 restore_best_weights=False, start_from_epoch=0):
+        super().__init__(monitor, mode, min_delta, "EarlyStopping")
+        self.patience, self.verbose, self.baseline = patience, verbose, baseline
+        self.restore_best_weights, self.start_from_epoch = restore_best_weights, start_from_epoch
+
+    def on_train_begin(self, logs=None):
+        self.wait, self.stopped_epoch, self.best_epoch = 0, 0, 0
+        self.best, self.best_weights = None, None
+
+    def on_epoch_end(self, epoch, logs=None):
+        current = self._current(logs)
+        if current is None or epoch < self.start_from_epoch:
+            return
+        if self.restore_best_weights and self.best_weights is None:
+            self.best_weights = copy.deepcopy(self.model.state_dict())
+        self.wait += 1
+        if self._is_improvement(current, self.best):
+            self.best, self.best_epoch = current, epoch
+            if self.restore_best_weights:
+                self.best_weights = copy.deepcopy(self.model.state_dict())
+            if self.baseline is None or self._is_improvement(current, self.baseline):
+                self.wait = 0
+            return
+        if self.wait >= self.patience and epoch > 0:
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        if self.stopped_epoch > 0 and self.verbose > 0:
+            print(f"Epoch {self.stopped_epoch + 1}: early stopping")
+        if self.restore_best_weights and self.best_weights is not None and self.stopped_epoch > 0:
+            if self.verbose > 0:
+                print(f"Restoring model weights from the end of the best epoch: {self.best_epoch + 1}.")
+            self.model.load_state_dict(self.best_weights)
+
+
+class ReduceLROnPlateau(_Monitor):
+    """Multiplies the learning rate by `factor` when `monitor` has not improved for `patience` epochs."""
+
+    def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto", min_delta=1e-4,
+                 cooldown=0, min_lr=0.0, **kwargs):
+        if "epsilon" in kwargs:
+            min_delta = kwargs.pop("epsilon")
+            warnings.warn("ReduceLROnPlateau: `epsilon` is the Keras 1 name; use `min_delta`.", FutureWarning,
+                          stacklevel=2)
+        if kwargs:
+            raise TypeError(f"Unrecognized keyword arguments passed to ReduceLROnPlateau: {kwargs}.")
+        if factor >= 1.0:
+            raise ValueError(f"ReduceLROnPlateau: `factor` must be < 1 to reduce the learning rate, received {factor}.")
+        super().__init__(monitor, mode, min_delta, "ReduceLROnPlateau")
+        self.factor, self.patience, self.verbose = factor, patience, verbose
+        self.cooldown, self.min_lr = cooldown, min_lr
+
+    def on_train_begin(self, logs=None):
+        self.wait, self.cooldown_counter, self.best = 0, 0, None
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs if logs is not None else {}
+        logs["learning_rate"] = float(self.model.optimizer.learning_rate)
+        current = self._current(logs)
+        if current is None:
+            return
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.wait = 0
+        if self._is_improvement(current, self.best):
+            self.best, self.wait = current, 0
+        elif self.cooldown_counter <= 0:
+            self.wait += 1
+            if self.wait >= self.patience:
+                old_lr = float(self.model.optimizer.learning_rate)
+                if old_lr > self.min_lr:
+                    new_lr = max(old_lr * self.factor, self.min_lr)
+                    self.model.optimizer.learning_rate = new_lr
+                    if self.verbose > 0:
+                        print(f"Epoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {new_lr}.")
+                    self.cooldown_counter, self.wait = self.cooldown, 0
+
+
+class LearningRateScheduler(Callback):
+    """Sets the learning rate at each epoch's start to schedule(epoch) or schedule(epoch, lr)."""
+
+    def __init__(self, schedule, verbose=0):
+        super().__init__()
+        self.schedule, self.verbose = schedule, verbose
+
+    def on_epoch_begin(self, epoch, logs=None):
+        current = float(self.model.optimizer.learning_rate)
+        try:
+            new_lr = self.schedule(epoch, current)
+        except TypeError:
+            new_lr = self.schedule(epoch)
+        if not isinstance(new_lr, (int, float, np.floating)) or math.isnan(float(new_lr)):
+            raise ValueError(f"LearningRateScheduler: the schedule returned {new_lr!r}; it must return a float.")
+        self.model.optimizer.learning_rate = float(new_lr)
+        if self.verbose > 0:
+            print(f"Epoch {epoch + 1}: LearningRateScheduler setting learning rate to {float(new_lr)}.")
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["learning_rate"] = float(self.model.optimizer.learning_rate)
+
+
+class CSVLogger(Callback):
+    """Writes each epoch's logs as a CSV row; the file is replaced atomically after every epoch."""
+
+    def __init__(self, filename, separator=",", append=False):
+        super().__init__()
+        self.filename, self.separator, self.append = os.fspath(filename), separator, append
+
+    def on_train_begin(self, logs=None):
+        self.rows, self.keys = [], None
+        if self.append and os.path.exists(self.filename):
+            with open(self.filename, newline="") as existing:
+                self.rows = list(csv.reader(existing, delimiter=self.separator))
+            self.keys = self.rows[0][1:] if self.rows else None
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if self.keys is None:
+            self.keys = sorted(logs)
+            self.rows.append(["epoch"] + self.keys)
+        self.rows.append([str(epoch)] + [_format_value(logs.get(key, "NA")) for key in self.keys])
+        text = io.StringIO()
+        csv.writer(text, delimiter=self.separator, lineterminator="\n").writerows(self.rows)
+        atomic_write(self.filename, text.getvalue().encode())
+
+
+def _format_value(value):
+    return repr(float(value)) if isinstance(value, (float, np.floating)) else str(value)
+
+
+class TerminateOnNaN(Callback):
+    """Stops training as soon as the loss becomes NaN or infinite, naming the epoch and batch."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            print(f"Epoch {getattr(self, 'epoch', 0) + 1}, batch {batch}: invalid loss {float(loss)}, "
+                  f"terminating training.")
+            self.model.stop_training = True
+
+
+class LambdaCallback(Callback):
+    """A callback from plain functions: LambdaCallback(on_epoch_end=lambda epoch, logs: ...)."""
+
+    def __init__(self, **hooks):
+        super().__init__()
+        for name, function in hooks.items():
+            if not name.startswith("on_") or not hasattr(Callback, name):
+                raise ValueError(f"LambdaCallback: unknown hook '{name}'. Hooks are the on_* methods of Callback.")
+            setattr(self, name, function)
+
+    def _overrides(self, *hooks):
+        return any(hook in self.__dict__ for hook in hooks)
+
+
+def format_logs(logs):
+    return " - ".join(f"{key}: {float(value):.4f}" for key, value in logs.items())
+
+
+class ProgbarLogger(Callback):
+    """Prints training progress (fit adds one for its `verbose` setting).
+
+    verbose=1: a bar per epoch with steps, ETA, time per step and the running metrics (read from the device at
+    most every `refresh_seconds`); when stdout is not a terminal, one line per epoch instead (no carriage-return
+    spam in log files). verbose=2: one line per epoch. verbose=0: nothing.
+    """
+
+    def __init__(self, verbose=1, refresh_seconds=0.2):
+        super().__init__()
+        self.verbose, self.refresh_seconds = verbose, refresh_seconds
+        self.bar = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch_start, self.seen = time.perf_counter(), 0
+        if not self.verbose:
+            return
+        print(f"Epoch {epoch + 1}/{self.params.get('epochs', 1)}", flush=True)
+        if self.verbose == 1 and sys.stdout.isatty():
+            self.bar = tqdm(total=self.params.get("steps"), unit="step", file=sys.stdout, dynamic_ncols=True,
+                            mininterval=self.refresh_seconds,
+                            bar_format="{n_fmt}/{total_fmt} {bar} {elapsed}<{remaining}, {rate_fmt}{postfix}")
+            self.last_refresh = 0.0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.seen += 1
+        if self.bar is None:
+            return
+        self.bar.update(1)
+        now = time.perf_counter()
+        if now - self.last_refresh >= self.refresh_seconds:
+            self.last_refresh = now
+            self.bar.set_postfix_str(format_logs(logs or {}), refresh=False)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.bar is not None:
+            self.bar.set_postfix_str(format_logs(logs or {}), refresh=True)
+            self.bar.close()
+            self.bar = None
+        elif self.verbose:
+            elapsed = time.perf_counter() - self.epoch_start
+            print(f"{self.seen}/{self.seen} - {elapsed:.1f}s - {elapsed / max(self.seen, 1) * 1e3:.0f}ms/step - "
+                  f"{format_logs(logs or {})}", flush=True)

@@ -1,0 +1,391 @@
+"""compile / fit / evaluate / predict: the training engine every lamina Model has."""
+import warnings
+
+import numpy as np
+import torch
+
+from lamina import config
+from lamina.callbacks import CallbackList, History, ProgbarLogger
+from lamina.layers.legacy import LegacyArgumentWarning
+from lamina.structure import flatten, map_structure
+from lamina.training import targets
+from lamina.training.data import ArrayData, adapt, to_tensor
+from lamina.training.logs import LazyLogs
+
+
+class MeanTracker:
+    """A running mean on the device (float64; float32 on MPS), weighted by batch size."""
+
+    def __init__(self, name):
+        self.name = name
+        self.reset_state()
+
+    def reset_state(self):
+        self.total, self.count = None, 0
+
+    def update_state(self, value, weight):
+        value = value.detach()
+        dtype = torch.float32 if value.device.type == "mps" else torch.float64
+        contribution = value.to(dtype) * weight
+        self.total = contribution if self.total is None else self.total + contribution
+        self.count += weight
+
+    def result(self):
+        if self.total is None:
+            return torch.tensor(float("nan"))
+        return self.total / self.count
+
+
+def _legacy_epochs(kwargs, epochs, method):
+    if "nb_epoch" in kwargs:
+        warnings.warn(f"{method}: `nb_epoch` is the Keras 1 name; use `epochs`.", LegacyArgumentWarning, stacklevel=3)
+        epochs = kwargs.pop("nb_epoch")
+    if "show_accuracy" in kwargs:
+        kwargs.pop("show_accuracy")
+        warnings.warn(f"{method}: `show_accuracy` is gone; pass metrics=['accuracy'] to compile().",
+                      LegacyArgumentWarning, stacklevel=3)
+    if kwargs:
+        raise TypeError(f"{method}() got unexpected keyword arguments: {sorted(kwargs)}.")
+    return epochs
+
+
+def _check_verbose(verbose):
+    if verbose == "auto":
+        return 1
+    if verbose not in (0, 1, 2, True, False):
+        raise ValueError(f"`verbose` must be 'auto', 0, 1 or 2, received {verbose!r}.")
+    return int(verbose)
+
+
+class Trainer:
+    """The Keras training API, mixed into lamina's Model."""
+
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, weighted_metrics=None,
+                run_eagerly=False, steps_per_execution=1, jit_compile=False, **kwargs):
+        """Configures training: optimizer, loss(es), metrics; `jit_compile=True` runs the model through torch.compile.
+
+        Args:
+            optimizer: name ('sgd', 'adam', ...) or a lamina.optimizers object.
+            loss: name, lamina.losses object or fn(y_true, y_pred); a list or dict gives one per output.
+            metrics: list of names/objects (a dict or list of lists gives them per output). 'accuracy' (or Keras 1's
+                'acc', logged under that name) picks binary, categorical or sparse accuracy from loss and shapes.
+            loss_weights: list or dict of per-output loss multipliers.
+        """
+        from lamina import losses as losses_module
+        from lamina import optimizers
+
+        kwargs.pop("sample_weight_mode", None)
+        if kwargs:
+            raise TypeError(f"compile() got unexpected keyword arguments: {sorted(kwargs)}.")
+        self._require_built("compile")
+        output_names = self.output_names
+        self.optimizer = optimizers.get(optimizer)
+        self.loss = loss
+        self._loss_functions = [None if spec is None else losses_module.get(spec)
+                                for spec in targets.per_output(loss, output_names, "loss")]
+        self._loss_weights = targets.per_output(loss_weights, output_names, "loss_weights", default=1.0)
+        self._metric_specs = targets.metric_specs(metrics, output_names)
+        self._metric_specs_weighted = targets.metric_specs(weighted_metrics, output_names)
+        self._metrics = None  # resolved on the first batch, when target shapes are known
+        self._loss_tracker = MeanTracker("loss")
+        self._device = config.device()
+        self.to(self._device)
+        self.optimizer.build([w for w in self.trainable_weights if isinstance(w, torch.nn.Parameter)])
+        self._forward = torch.compile(self) if jit_compile else self
+        self._has_constraints = any(r.constraint is not None for layer in self.layers
+                                    for r in layer._weight_records.values())
+        self.stop_training = False
+        self.compiled = True
+
+    @property
+    def output_names(self):
+        return [tensor.layer.name for tensor in self.outputs]
+
+    @property
+    def metrics(self):
+        """The loss tracker and the compiled metrics (after the first batch)."""
+        return [self._loss_tracker] + [metric for _, metric, _ in (self._metrics or [])]
+
+    @property
+    def metrics_names(self):
+        return [metric.name for metric in self.metrics]
+
+    def reset_metrics(self):
+        for metric in self.metrics:
+            metric.reset_state()
+
+    # ---------------------------------------------------------------- steps (override these to customise)
+    def train_step(self, data):
+        """One optimisation step on a batch (x, y, sample_weight); returns nothing, updates the metrics."""
+        x, y, sample_weight = data
+        y_pred = self._forward(x, training=True)
+        loss = self.compute_loss(x, y, y_pred, sample_weight)
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        if self._has_constraints:
+            self.apply_constraints()
+        self.compute_metrics(x, y, y_pred, sample_weight, loss)
+
+    def test_step(self, data):
+        x, y, sample_weight = data
+        y_pred = self._forward(x, training=False)
+        loss = self.compute_loss(x, y, y_pred, sample_weight)
+        self.compute_metrics(x, y, y_pred, sample_weight, loss)
+
+    def predict_step(self, data):
+        x = data[0] if isinstance(data, tuple) else data
+        return self._forward(x, training=False)
+
+    def compute_loss(self, x, y, y_pred, sample_weight=None):
+        """The total loss: weighted per-output losses plus regularization penalties."""
+        y_true, outputs = targets.as_list(y, len(self.outputs)), targets.as_list(y_pred, len(self.outputs))
+        if self._metrics is None:
+            targets.check_shapes(self, y_true, outputs, self._loss_functions)
+        total = 0.0
+        for loss_function, weight, truth, prediction in zip(self._loss_functions, self._loss_weights, y_true, outputs):
+            if loss_function is not None and truth is not None:
+                total = total + weight * loss_function(truth, prediction, sample_weight)
+        penalties = self.losses
+        if penalties:
+            total = total + sum(penalties)
+        return total
+
+    def compute_metrics(self, x, y, y_pred, sample_weight, loss):
+        y_true, outputs = targets.as_list(y, len(self.outputs)), targets.as_list(y_pred, len(self.outputs))
+        if self._metrics is None:
+            self._metrics = targets.resolve_metrics(self, y_true, outputs)
+        batch_size = int(flatten(x)[0].shape[0])
+        self._loss_tracker.update_state(loss, batch_size)
+        for index, metric, weighted in self._metrics:
+            if y_true[index] is not None:
+                metric.update_state(y_true[index], outputs[index], sample_weight if weighted else None)
+
+    # ---------------------------------------------------------------- fit / evaluate / predict
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
+            validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
+            steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1, **kwargs):
+        """Trains for `epochs` epochs and returns a History (history.history['loss'], ['val_loss'], ...)."""
+        epochs = _legacy_epochs(kwargs, epochs, "fit")
+        self._require_compiled("fit")
+        verbose = _check_verbose(verbose)
+        if not isinstance(validation_split, (int, float)) or not 0 <= validation_split < 1:
+            raise ValueError(f"`validation_split` must be a number in [0, 1), received {validation_split!r}.")
+        train_data = adapt(x, y, sample_weight, batch_size, shuffle, steps_per_epoch, self._device)
+        val_data = None
+        if validation_split:
+            if not isinstance(train_data, ArrayData):
+                raise ValueError("`validation_split` needs in-memory arrays; for generators pass `validation_data`.")
+            train_data, val_data = train_data.split(validation_split)
+        elif validation_data is not None:
+            val_data = self._validation_adapter(validation_data, validation_batch_size or batch_size,
+                                                validation_steps)
+        if isinstance(train_data, ArrayData):
+            if class_weight is not None:
+                train_data.sample_weight = targets.class_weights_to_sample_weights(
+                    class_weight, train_data.y, train_data.sample_weight)
+            targets.check_arrays(self, train_data)
+            train_data.warn_non_finite()
+        history = History()
+        callback_list = CallbackList(list(callbacks or []) + [history, ProgbarLogger(verbose)], self,
+                                     {"epochs": epochs, "steps": train_data.steps, "verbose": verbose})
+        train_hooks = callback_list.wants_batch_hooks("train")
+        self.stop_training = False
+        self.train()
+        callback_list.on_train_begin()
+        for epoch in range(initial_epoch, epochs):
+            self.reset_metrics()
+            callback_list.on_epoch_begin(epoch)
+            for step, batch in enumerate(train_data):
+                if train_hooks:
+                    callback_list.on_train_batch_begin(step)
+                self.train_step(batch)
+                if train_hooks:
+                    callback_list.on_train_batch_end(step, LazyLogs(self._named_metrics()))
+                if self.stop_training:
+                    break
+            epoch_logs = self._result_logs()
+            if val_data is not None and (epoch + 1) % validation_freq == 0:
+                val_logs = self._run_evaluation(val_data, callback_list)
+                epoch_logs.update({f"val_{name}": value for name, value in val_logs.items()})
+                self.train()
+            callback_list.on_epoch_end(epoch, epoch_logs)
+            if self.stop_training:
+                break
+        callback_list.on_train_end()
+        self.eval()
+        return history
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
+                 callbacks=None, return_dict=False, **kwargs):
+        """The loss and metrics on data: a scalar if there is only the loss, else a list in metrics_names order."""
+        if kwargs.pop("show_accuracy", None) is not None:
+            warnings.warn("evaluate: `show_accuracy` is gone; pass metrics=['accuracy'] to compile().",
+                          LegacyArgumentWarning, stacklevel=2)
+        if kwargs:
+            raise TypeError(f"evaluate() got unexpected keyword arguments: {sorted(kwargs)}.")
+        self._require_compiled("evaluate")
+        data = adapt(x, y, sample_weight, batch_size, False, steps, self._device)
+        if isinstance(data, ArrayData):
+            targets.check_arrays(self, data)
+        callback_list = CallbackList(list(callbacks or []), self, {"steps": data.steps, "verbose": verbose})
+        was_training = self.training
+        logs = self._run_evaluation(data, callback_list)
+        self.train(was_training)
+        if return_dict:
+            return logs
+        values = [logs[name] for name in self.metrics_names]
+        return values[0] if len(values) == 1 else values
+
+    def predict(self, x, batch_size=None, verbose=0, steps=None, callbacks=None):
+        """Model outputs as numpy arrays. A single sample without its batch axis gives one prediction without it."""
+        single = self._is_single_sample(x)
+        if single:
+            x = map_structure(lambda v: to_tensor(v)[None], x)
+        device = self._device if getattr(self, "compiled", False) else next(self.parameters(), torch.zeros(0)).device
+        data = adapt(x, None, None, batch_size, False, steps, device)
+        callback_list = CallbackList(list(callbacks or []), self, {"steps": data.steps, "verbose": verbose})
+        was_training = self.training
+        self.eval()
+        callback_list.on_predict_begin()
+        outputs = []
+        with torch.inference_mode():
+            for step, batch in enumerate(data):
+                callback_list.on_predict_batch_begin(step)
+                outputs.append(map_structure(lambda t: t.cpu(), self.predict_step(batch)))
+                callback_list.on_predict_batch_end(step, {"outputs": outputs[-1]})
+        callback_list.on_predict_end()
+        self.train(was_training)
+        result = targets.concatenate_batches(outputs)
+        return map_structure(lambda t: t[0], result) if single else result
+
+    # ---------------------------------------------------------------- single batches
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        """One training step on one batch; returns that batch's loss (and metrics)."""
+        self._require_compiled("train_on_batch")
+        data = ArrayData(x, y, sample_weight, batch_size=max(targets.batch_length(x), 1), device=self._device)
+        if class_weight is not None:
+            data.sample_weight = targets.class_weights_to_sample_weights(class_weight, data.y, data.sample_weight)
+        self.reset_metrics()
+        self.train()
+        self.train_step(next(iter(data)))
+        return self._batch_result(return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        """The loss (and metrics) on one batch, without training."""
+        self._require_compiled("test_on_batch")
+        data = ArrayData(x, y, sample_weight, batch_size=max(targets.batch_length(x), 1), device=self._device)
+        self.reset_metrics()
+        was_training = self.training
+        self.eval()
+        with torch.no_grad():
+            self.test_step(next(iter(data)))
+        self.train(was_training)
+        return self._batch_result(return_dict)
+
+    def predict_on_batch(self, x):
+        return self.predict(x, batch_size=max(targets.batch_length(x), 1))
+
+    # ---------------------------------------------------------------- Keras 1 names
+    def fit_generator(self, generator, samples_per_epoch=None, nb_epoch=None, verbose=1, callbacks=None,
+                      validation_data=None, nb_val_samples=None, class_weight=None, initial_epoch=0,
+                      steps_per_epoch=None, epochs=None, validation_steps=None, **ignored):
+        """Keras 1's fit_generator: an epoch ends once `samples_per_epoch` samples have been seen."""
+        from lamina.training.data import SampleBudget
+
+        for name in set(ignored) - {"max_q_size", "nb_worker", "pickle_safe", "max_queue_size", "workers",
+                                    "use_multiprocessing"}:
+            raise TypeError(f"fit_generator() got an unexpected keyword argument '{name}'.")
+        source = SampleBudget(generator, samples_per_epoch) if samples_per_epoch else generator
+        if validation_data is not None and nb_val_samples and not isinstance(validation_data, tuple):
+            validation_data = SampleBudget(validation_data, nb_val_samples)
+        return self.fit(source, epochs=epochs or nb_epoch or 1, verbose=verbose, callbacks=callbacks,
+                        validation_data=validation_data, class_weight=class_weight, initial_epoch=initial_epoch,
+                        steps_per_epoch=steps_per_epoch, validation_steps=validation_steps)
+
+    def evaluate_generator(self, generator, val_samples=None, steps=None, **ignored):
+        from lamina.training.data import SampleBudget
+
+        return self.evaluate(SampleBudget(generator, val_samples) if val_samples else generator, steps=steps,
+                             verbose=0)
+
+    def predict_generator(self, generator, val_samples=None, steps=None, **ignored):
+        from lamina.training.data import SampleBudget
+
+        return self.predict(SampleBudget(generator, val_samples) if val_samples else generator, steps=steps)
+
+    def predict_proba(self, x, batch_size=32, verbose=0):
+        """Keras 1: the model's (probability) outputs."""
+        return self.predict(x, batch_size=batch_size, verbose=verbose)
+
+    def predict_classes(self, x, batch_size=32, verbose=0):
+        """Keras 1: argmax of the outputs, or (output > 0.5) for a single sigmoid unit."""
+        probabilities = self.predict(x, batch_size=batch_size, verbose=verbose)
+        if probabilities.shape[-1] > 1:
+            return probabilities.argmax(axis=-1)
+        return (probabilities > 0.5).astype("int32")
+
+    # ---------------------------------------------------------------- helpers
+    def _require_built(self, method):
+        if self._graph is None:
+            raise ValueError(
+                f"{method}: model '{self.name}' has not been built yet. Give its first layer an input shape "
+                f"(e.g. input_shape=(2,)) or call model.build(input_shape) first."
+            )
+
+    def _require_compiled(self, method):
+        if not getattr(self, "compiled", False):
+            raise ValueError(
+                f"You must call compile() before {method}(): e.g. model.compile(optimizer='sgd', loss='mse')."
+            )
+
+    def _named_metrics(self):
+        return {metric.name: metric for metric in self.metrics}
+
+    def _result_logs(self):
+        return {name: float(metric.result()) for name, metric in self._named_metrics().items()}
+
+    def _batch_result(self, return_dict):
+        logs = self._result_logs()
+        if return_dict:
+            return logs
+        values = list(logs.values())
+        return values[0] if len(values) == 1 else values
+
+    def _run_evaluation(self, data, callback_list):
+        self.reset_metrics()
+        self.eval()
+        test_hooks = callback_list.wants_batch_hooks("test")
+        callback_list.on_test_begin()
+        with torch.no_grad():
+            for step, batch in enumerate(data):
+                if test_hooks:
+                    callback_list.on_test_batch_begin(step)
+                self.test_step(batch)
+                if test_hooks:
+                    callback_list.on_test_batch_end(step, LazyLogs(self._named_metrics()))
+        logs = self._result_logs()
+        callback_list.on_test_end(logs)
+        return logs
+
+    def _validation_adapter(self, validation_data, batch_size, steps):
+        if isinstance(validation_data, tuple):
+            if len(validation_data) not in (2, 3):
+                raise ValueError(
+                    f"`validation_data` must be (x_val, y_val) or (x_val, y_val, sample_weight); received a tuple "
+                    f"of {len(validation_data)} items."
+                )
+            data = ArrayData(*validation_data, batch_size=batch_size, device=self._device)
+            targets.check_arrays(self, data)
+            return data
+        if isinstance(validation_data, (list, np.ndarray, torch.Tensor)):
+            raise ValueError(
+                "`validation_data` must be a tuple (x_val, y_val), a generator, a Sequence or a DataLoader; "
+                f"received a {type(validation_data).__name__}."
+            )
+        return adapt(validation_data, batch_size=batch_size, steps=steps, device=self._device)
+
+    def _is_single_sample(self, x):
+        if self._graph is None or not isinstance(x, (np.ndarray, torch.Tensor)) or len(self.inputs) != 1:
+            return False
+        return np.ndim(x) == len(self.inputs[0].shape) - 1
