@@ -1,5 +1,7 @@
 """Model: a graph of layer calls from inputs to outputs, run as one nn.Module."""
 import functools
+import json
+import os
 import warnings
 
 import numpy as np
@@ -165,6 +167,51 @@ class Model(Trainer, Layer):
         from lamina.models.summary import print_summary
 
         print_summary(self, line_length=line_length, print_fn=print_fn, show_trainable=show_trainable)
+
+    def get_config(self):
+        if self._graph is None:
+            raise NotImplementedError(
+                f"Model '{self.name}' is a subclassed model without a graph; override get_config() and "
+                f"from_config() to make it serializable."
+            )
+        from lamina.models.config import functional_config
+
+        return functional_config(self)
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from lamina.models.config import functional_from_config
+
+        return functional_from_config(cls, config, custom_objects)
+
+    def save(self, filepath, overwrite=True, include_optimizer=True):
+        """Saves architecture, weights, compile settings and optimizer state to one file (see lamina.saving)."""
+        from lamina import saving
+
+        if not overwrite and os.path.exists(filepath):
+            raise FileExistsError(f"'{filepath}' exists; pass overwrite=True to replace it.")
+        saving.save_model(self, filepath, include_optimizer)
+
+    def save_weights(self, filepath, overwrite=True):
+        """Saves the weights as a safetensors file."""
+        from lamina import saving
+
+        if not overwrite and os.path.exists(filepath):
+            raise FileExistsError(f"'{filepath}' exists; pass overwrite=True to replace it.")
+        saving.save_weights(self, filepath)
+
+    def load_weights(self, filepath, skip_mismatch=False, by_name=False):
+        """Loads weights saved by save_weights (or a PyTorch state_dict checkpoint, read with weights_only=True).
+        Weights are matched by layer name, so by_name is always in effect."""
+        from lamina import saving
+
+        saving.load_weights(self, filepath, skip_mismatch)
+
+    def to_json(self, **kwargs):
+        """The architecture as a JSON string (model_from_json rebuilds it)."""
+        from lamina import saving
+
+        return json.dumps({"class_name": saving._model_class_name(self), "config": self.get_config()}, **kwargs)
 
     def apply_constraints(self):
         for layer in self.layers:

@@ -84,6 +84,27 @@ class Sequential(Model):
         self._graph = _Graph(self._input_tensor, output, self.name)
         self.built = True
 
+    def get_config(self):
+        from lamina.models.config import serialize_layer
+
+        config = {"name": self.name, "trainable": self.trainable,
+                  "layers": [serialize_layer(layer) for layer in self._stack]}
+        if self._input_tensor is not None:
+            config["build_input_shape"] = list(self._input_tensor.shape)
+            config["input_dtype"] = str(self._input_tensor.dtype).replace("torch.", "")
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from lamina.models.config import deserialize_layer
+
+        model = cls(name=config.get("name"), trainable=config.get("trainable", True))
+        if config.get("build_input_shape") is not None:
+            model._input_tensor = Input(batch_shape=config["build_input_shape"], dtype=config.get("input_dtype"))
+        for spec in config["layers"]:
+            model.add(deserialize_layer(spec, custom_objects))
+        return model
+
     @property
     def layers(self):
         """The stacked layers (the Input layer excluded)."""

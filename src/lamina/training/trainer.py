@@ -81,6 +81,7 @@ class Trainer:
         output_names = self.output_names
         self.optimizer = optimizers.get(optimizer)
         self.loss = loss
+        self._metric_specs_given, self._loss_weights_given = metrics, loss_weights
         self._loss_functions = [None if spec is None else losses_module.get(spec)
                                 for spec in targets.per_output(loss, output_names, "loss")]
         self._loss_weights = targets.per_output(loss_weights, output_names, "loss_weights", default=1.0)

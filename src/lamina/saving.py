@@ -1,0 +1,216 @@
+"""One-file model saving: a zip of JSON (architecture, compile settings) and safetensors (weights, optimizer).
+
+Loading never unpickles and never runs code from the file: classes are looked up among lamina's own layers
+and the custom_objects the caller passes; Lambda layers are refused under safe_mode.
+
+Example:
+    >>> model.save("model.lamina")
+    >>> model = lamina.models.load_model("model.lamina")
+"""
+import io
+import json
+import os
+import zipfile
+
+import torch
+from safetensors.torch import load as load_tensors
+from safetensors.torch import save as save_tensors
+
+import lamina
+from lamina.training.files import atomic_write
+
+FORMAT = "lamina-model"
+_TENSOR = "__tensor__"
+
+
+class ModelFileError(ValueError):
+    """A file that is missing, truncated, corrupted or not a lamina model."""
+
+
+def save_model(model, path, include_optimizer=True):
+    """Writes the model to one `.lamina` file, atomically (a crash never leaves a half-written file)."""
+    config = {
+        "format": FORMAT,
+        "lamina_version": lamina.__version__,
+        "model": {"class_name": _model_class_name(model), "config": model.get_config()},
+        "compile": _compile_config(model) if getattr(model, "compiled", False) else None,
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("config.json", json.dumps(config, indent=1))
+        archive.writestr("model.safetensors", save_tensors(_contiguous(model.state_dict())))
+        if include_optimizer and getattr(model, "compiled", False):
+            structure, tensors = _split_tensors(model.optimizer.state_dict())
+            archive.writestr("optimizer.json", json.dumps(structure))
+            archive.writestr("optimizer.safetensors", save_tensors(tensors))
+    atomic_write(path, buffer.getvalue())
+
+
+def load_model(path, custom_objects=None, compile=True, safe_mode=True):
+    """Rebuilds a model saved with model.save(): architecture, weights, and (with compile=True) its compile
+    settings and optimizer state, so training continues where it stopped."""
+    archive = _open_archive(path)
+    with archive:
+        config = _read_config(archive, path)
+        _check_safe(config["model"], safe_mode)
+        from lamina.models.config import deserialize_layer
+
+        try:
+            model = deserialize_layer(config["model"], custom_objects)
+        except (KeyError, TypeError) as error:
+            raise ModelFileError(f"'{path}' holds a model config lamina cannot rebuild: {error}.") from error
+        _load_state(model, load_tensors(archive.read("model.safetensors")), path)
+        if compile and config.get("compile"):
+            model.compile(**_deserialize_compile(config["compile"]))
+            if "optimizer.json" in archive.namelist():
+                structure = json.loads(archive.read("optimizer.json"))
+                tensors = load_tensors(archive.read("optimizer.safetensors"))
+                model.optimizer.load_state_dict(_join_tensors(structure, tensors))
+    return model
+
+
+def save_weights(model, path):
+    """Writes the weights (model.state_dict()) as a safetensors file, atomically."""
+    atomic_write(path, save_tensors(_contiguous(model.state_dict())))
+
+
+def load_weights(model, path, skip_mismatch=False):
+    """Loads weights from a safetensors file, or from a PyTorch checkpoint with weights_only=True."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"No weights file at '{path}'.")
+    with open(path, "rb") as handle:
+        data = handle.read()
+    try:
+        state = load_tensors(data)
+    except Exception:  # not safetensors: try a PyTorch checkpoint, without unpickling arbitrary objects
+        try:
+            state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+        except Exception as error:
+            raise ModelFileError(
+                f"'{path}' is neither a safetensors file nor a PyTorch state_dict checkpoint: {error}"
+            ) from error
+        if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
+            state = state["state_dict"]
+    _load_state(model, state, path, skip_mismatch)
+
+
+def _load_state(model, state, path, skip_mismatch=False):
+    own = model.state_dict()
+    missing = [key for key in own if key not in state]
+    unexpected = [key for key in state if key not in own]
+    mismatched = [key for key in own if key in state and tuple(own[key].shape) != tuple(state[key].shape)]
+    if (missing or unexpected or mismatched) and not skip_mismatch:
+        details = "; ".join(part for part in (
+            missing and f"missing {missing[:5]}", unexpected and f"unexpected {unexpected[:5]}",
+            mismatched and "different shapes for " + ", ".join(
+                f"{key} (model {tuple(own[key].shape)}, file {tuple(state[key].shape)})" for key in mismatched[:5]),
+        ) if part)
+        raise ValueError(
+            f"The weights in '{path}' do not fit model '{model.name}': {details}. They were saved from another "
+            f"architecture; rebuild that architecture, or pass skip_mismatch=True to load only what fits."
+        )
+    usable = {key: value for key, value in state.items() if key in own and key not in mismatched}
+    model.load_state_dict(usable, strict=False)
+
+
+def _open_archive(path):
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"No model file at '{path}'. Check the path; models are saved with model.save().")
+    try:
+        return zipfile.ZipFile(path)
+    except zipfile.BadZipFile as error:
+        raise ModelFileError(
+            f"'{path}' is not a lamina model file (not a zip archive, or truncated/corrupted: {error}). "
+            f"lamina saves models with model.save('name.lamina')."
+        ) from error
+
+
+def _read_config(archive, path):
+    try:
+        config = json.loads(archive.read("config.json"))
+        archive.testzip()
+    except (KeyError, json.JSONDecodeError, zipfile.BadZipFile, OSError) as error:
+        raise ModelFileError(f"'{path}' is not a readable lamina model file: {error}.") from error
+    if not isinstance(config, dict) or config.get("format") != FORMAT:
+        raise ModelFileError(f"'{path}' is a zip file but not a lamina model (no lamina config.json).")
+    return config
+
+
+def _check_safe(spec, safe_mode):
+    if not safe_mode:
+        return
+    if spec.get("class_name") == "Lambda":
+        raise ValueError(
+            "The model contains a Lambda layer, whose function cannot be loaded without running code from outside "
+            "the file. If you trust the file, pass safe_mode=False and custom_objects={'function_name': function}."
+        )
+    config = spec.get("config", {})
+    for child in config.get("layers", []) if isinstance(config, dict) else []:
+        _check_safe(child, safe_mode)
+
+
+def _model_class_name(model):
+    from lamina.models.sequential import Sequential
+
+    return "Sequential" if isinstance(model, Sequential) else type(model).__name__ if type(
+        model).__name__ != "Model" else "Functional"
+
+
+def _serialize_spec(spec):
+    if spec is None or isinstance(spec, (str, int, float, bool)):
+        return spec
+    if isinstance(spec, (list, tuple)):
+        return [_serialize_spec(item) for item in spec]
+    if isinstance(spec, dict):
+        return {key: _serialize_spec(value) for key, value in spec.items()}
+    if hasattr(spec, "get_config"):
+        return {"class_name": type(spec).__name__, "config": spec.get_config()}
+    name = getattr(spec, "__name__", None)
+    if name:
+        return name
+    raise ValueError(f"Cannot save the compile setting {spec!r}; use a name, a lamina object or a named function.")
+
+
+def _compile_config(model):
+    return {"optimizer": _serialize_spec(model.optimizer), "loss": _serialize_spec(model.loss),
+            "metrics": _serialize_spec(model._metric_specs_given),
+            "loss_weights": _serialize_spec(model._loss_weights_given)}
+
+
+def _deserialize_compile(config):
+    return {key: value for key, value in config.items() if value is not None}
+
+
+def _contiguous(state):
+    return {key: value.detach().contiguous().cpu() for key, value in state.items()}
+
+
+def _split_tensors(obj, prefix="t"):
+    """A JSON structure with tensors replaced by keys, and the tensors by key."""
+    tensors = {}
+
+    def walk(value, key):
+        if isinstance(value, torch.Tensor):
+            tensors[key] = value.detach().contiguous().cpu()
+            return {_TENSOR: key}
+        if isinstance(value, dict):
+            return {"__dict__": [[walk(k, f"{key}.k{i}"), walk(v, f"{key}.{i}")]
+                                 for i, (k, v) in enumerate(value.items())]}
+        if isinstance(value, (list, tuple)):
+            return [walk(item, f"{key}.{i}") for i, item in enumerate(value)]
+        return value
+
+    return walk(obj, prefix), tensors
+
+
+def _join_tensors(structure, tensors):
+    if isinstance(structure, dict):
+        if _TENSOR in structure:
+            return tensors[structure[_TENSOR]]
+        if "__dict__" in structure:
+            return {_join_tensors(k, tensors): _join_tensors(v, tensors) for k, v in structure["__dict__"]}
+    if isinstance(structure, list):
+        return [_join_tensors(item, tensors) for item in structure]
+    return structure
