@@ -123,9 +123,13 @@ class Dropout(Layer):
     def call(self, inputs, training=None):
         if not training or self.rate == 0:
             return inputs
-        if self.noise_shape is None:
+        return self.drop(inputs, self.noise_shape)
+
+    def drop(self, inputs, noise_shape):
+        """Inputs with entries (or whole slices, per noise_shape) zeroed at `rate`, the rest scaled up."""
+        if noise_shape is None:
             return F.dropout(inputs, self.rate, training=True)
-        shape = [size if size is not None else inputs.shape[axis] for axis, size in enumerate(self.noise_shape)]
+        shape = [size if size is not None else inputs.shape[axis] for axis, size in enumerate(noise_shape)]
         keep = torch.empty(shape, device=inputs.device, dtype=inputs.dtype).bernoulli_(1 - self.rate)
         return inputs * keep / (1 - self.rate)
 

@@ -1,0 +1,122 @@
+"""Layers that run the user's own code: Lambda (a function) and TorchModule (any torch.nn.Module)."""
+import inspect
+
+from torch import nn
+
+from lamina.layers.base import Layer
+from lamina.layers.layout import IDENTITY
+
+
+class Lambda(Layer):
+    """Wraps a function of tensors as a layer: Lambda(lambda x: x ** 2).
+
+    Args:
+        function: called as function(inputs, **arguments) on torch tensors.
+        output_shape: accepted for Keras compatibility; shapes are inferred by running the function on
+            meta tensors (no memory, no arithmetic).
+        mask: None, or a function (inputs, mask) -> output mask.
+        arguments: extra keyword arguments for `function`.
+
+    A model with a Lambda layer saves its weights and config, but not the function's code: load it with
+    load_model(path, safe_mode=False, custom_objects={'function_name': function}).
+    """
+
+    def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
+        super().__init__(**kwargs)
+        if not callable(function):
+            raise TypeError(f"Lambda: `function` must be callable, received {type(function).__name__}.")
+        self.function = function
+        self.output_shape_argument = output_shape
+        self.mask_function = mask
+        self.arguments = dict(arguments or {})
+        self._passes_mask = "mask" in inspect.signature(function).parameters if _has_signature(function) else False
+
+    def call(self, inputs, mask=None):
+        if self._passes_mask:
+            return self.function(inputs, mask=mask, **self.arguments)
+        return self.function(inputs, **self.arguments)
+
+    def compute_mask(self, inputs, mask=None):
+        return self.mask_function(inputs, mask) if callable(self.mask_function) else None
+
+    def get_config(self):
+        return {**super().get_config(), "function": self.function.__name__, "arguments": self.arguments}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        name = config.pop("function")
+        function = (custom_objects or {}).get(name)
+        if function is None:
+            raise ValueError(
+                f"Lambda layer '{config.get('name')}' needs its function '{name}', which is not stored in saved "
+                f"models. Pass custom_objects={{'{name}': {name}}} (and safe_mode=False to load_model)."
+            )
+        return cls(function, **config)
+
+
+def _has_signature(function):
+    try:
+        inspect.signature(function)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+class TorchModule(Layer):
+    """Wraps any torch.nn.Module as a lamina layer, so it can be used in Sequential and functional models.
+
+    Its parameters are trainable weights and its floating-point buffers non-trainable weights, in the module's
+    own layouts. Example: Sequential([Input((3, 32, 32)), TorchModule(torchvision.models.resnet18())]).
+    A model holding one saves its weights; to load it pass custom_objects={'<module class name>': factory}, where
+    factory() returns a new module of the same architecture.
+    """
+
+    def __init__(self, module, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(module, nn.Module):
+            raise TypeError(f"TorchModule wraps a torch.nn.Module, received {type(module).__name__}.")
+        self.module = module
+        self.trainable = self._trainable
+        self.built = True
+
+    def call(self, inputs):
+        return self.module(inputs)
+
+    def _own_weights(self, trainable_records):
+        if trainable_records:
+            return list(self.module.parameters())
+        return [buffer for buffer in self.module.buffers() if buffer.is_floating_point()]
+
+    def _weight_layouts(self):
+        return [(weight, IDENTITY) for weight in self._own_weights(True) + self._own_weights(False)]
+
+    def _sublayers(self):
+        return []
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        self._trainable = bool(value)
+        self.module.requires_grad_(self._trainable)
+
+    def get_config(self):
+        return {**super().get_config(), "module": type(self.module).__name__}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        name = config.pop("module")
+        factory = (custom_objects or {}).get(name)
+        if factory is None:
+            raise ValueError(
+                f"TorchModule layer '{config.get('name')}' wraps a '{name}', whose code is not stored in saved "
+                f"models. Pass custom_objects={{'{name}': factory}}, where factory() builds a new '{name}'."
+            )
+        return cls(factory(), **config)
+
+
+TorchModuleWrapper = TorchModule

@@ -1,0 +1,231 @@
+"""Merging layers (Concatenate, Add, Subtract, Multiply, Average, Maximum, Minimum, Dot), their function
+forms, and Keras 1's `merge(tensors, mode=...)`."""
+import functools
+import torch
+import torch.nn.functional as F
+
+from lamina.identifiers import check_choice
+from lamina.layers.base import Layer, _shape_str
+
+
+class Merge(Layer):
+    """Base class of the merging layers: takes a list of at least two tensors, returns one."""
+
+    supports_masking = True
+
+    def build(self, input_shape):
+        if not isinstance(input_shape, (list, tuple)) or not input_shape or not isinstance(input_shape[0], tuple):
+            raise ValueError(f"{type(self).__name__} '{self.name}' must be called on a list of tensors, "
+                             f"e.g. {type(self).__name__}()([a, b]).")
+        if len(input_shape) < 2:
+            raise ValueError(f"{type(self).__name__} '{self.name}' needs at least 2 inputs, received "
+                             f"{len(input_shape)}.")
+        self.check_shapes([tuple(shape) for shape in input_shape])
+
+    def check_shapes(self, shapes):
+        """Elementwise merges: shapes must be equal, or broadcastable on size-1 axes."""
+        ranks = {len(shape) for shape in shapes}
+        compatible = len(ranks) == 1 and all(
+            len({size for size in sizes if size not in (None, 1)}) <= 1 for sizes in zip(*shapes))
+        if not compatible:
+            self._shape_error(shapes, "inputs of the same shape")
+
+    def _shape_error(self, shapes, expected):
+        raise ValueError(
+            f"{type(self).__name__} '{self.name}' needs {expected}, but received shapes "
+            f"{', '.join(_shape_str(shape) for shape in shapes)}. Reshape or project the inputs (e.g. with Dense "
+            f"or Reshape) so their shapes agree."
+        )
+
+    def call(self, inputs):
+        return functools.reduce(self.merge_pair, inputs)
+
+    def compute_mask(self, inputs, mask=None):
+        if not isinstance(mask, (list, tuple)) or all(m is None for m in mask):
+            return None
+        masks = [m for m in mask if m is not None]
+        return functools.reduce(torch.logical_and, masks)
+
+
+class Add(Merge):
+    """Adds a list of tensors of the same shape: Add()([a, b])."""
+
+    def merge_pair(self, a, b):
+        return a + b
+
+
+class Subtract(Merge):
+    """Subtracts the second of two tensors from the first: Subtract()([a, b]) = a - b."""
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        if len(input_shape) != 2:
+            raise ValueError(f"Subtract '{self.name}' takes exactly 2 inputs, received {len(input_shape)}.")
+
+    def merge_pair(self, a, b):
+        return a - b
+
+
+class Multiply(Merge):
+    """Multiplies a list of tensors elementwise."""
+
+    def merge_pair(self, a, b):
+        return a * b
+
+
+class Maximum(Merge):
+    """The elementwise maximum of a list of tensors."""
+
+    def merge_pair(self, a, b):
+        return torch.maximum(a, b)
+
+
+class Minimum(Merge):
+    """The elementwise minimum of a list of tensors."""
+
+    def merge_pair(self, a, b):
+        return torch.minimum(a, b)
+
+
+class Average(Merge):
+    """The elementwise mean of a list of tensors."""
+
+    def call(self, inputs):
+        return functools.reduce(torch.add, inputs) / len(inputs)
+
+
+class Concatenate(Merge):
+    """Concatenates a list of tensors along `axis` (default: the last axis).
+
+    All other axes must have equal sizes. Example: Concatenate()([branch_a, branch_b]).
+    """
+
+    def __init__(self, axis=-1, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = int(axis)
+
+    def check_shapes(self, shapes):
+        rank = len(shapes[0])
+        if any(len(shape) != rank for shape in shapes) or not -rank <= self.axis < rank:
+            self._shape_error(shapes, f"inputs of the same rank with an axis {self.axis}")
+        axis = self.axis % rank
+        for position, sizes in enumerate(zip(*shapes)):
+            if position != axis and len({size for size in sizes if size is not None}) > 1:
+                self._shape_error(shapes, f"inputs whose sizes agree on every axis except the concatenation axis "
+                                          f"({self.axis})")
+
+    def call(self, inputs):
+        return torch.cat(inputs, dim=self.axis)
+
+    def compute_mask(self, inputs, mask=None):
+        if not isinstance(mask, (list, tuple)) or all(m is None for m in mask):
+            return None
+        if self.axis % inputs[0].ndim == inputs[0].ndim - 1:  # features axis: the step mask is shared
+            return functools.reduce(torch.logical_and, [m for m in mask if m is not None])
+        masks = [torch.ones(t.shape[:m.ndim if m is not None else t.ndim - 1], dtype=torch.bool, device=t.device)
+                 if m is None else m for t, m in zip(inputs, mask)]
+        return torch.cat(masks, dim=self.axis)
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis}
+
+
+class Dot(Merge):
+    """The dot product of two tensors along `axes` (per sample), optionally of their L2-normalized values.
+
+    With normalize=True this is the cosine similarity. Inputs (batch, n) and (batch, n) with axes=1 give
+    (batch, 1); (batch, m, n) and (batch, n, k) with axes=(2, 1) give (batch, m, k).
+    """
+
+    def __init__(self, axes, normalize=False, **kwargs):
+        super().__init__(**kwargs)
+        self.axes = tuple(axes) if isinstance(axes, (list, tuple)) else int(axes)
+        self.normalize = bool(normalize)
+
+    def _axes(self, shapes):
+        axes = self.axes if isinstance(self.axes, tuple) else (self.axes, self.axes)
+        return [axis % len(shape) for axis, shape in zip(axes, shapes)]
+
+    def check_shapes(self, shapes):
+        if len(shapes) != 2:
+            self._shape_error(shapes, "exactly 2 inputs")
+        (axis_a, axis_b), (a, b) = self._axes(shapes), shapes
+        if axis_a == 0 or axis_b == 0 or (a[axis_a] is not None and b[axis_b] is not None and a[axis_a] != b[axis_b]):
+            self._shape_error(shapes, f"inputs of equal size on the dot axes {self.axes} (not the batch axis)")
+
+    def call(self, inputs):
+        a, b = inputs
+        axis_a, axis_b = self._axes([a.shape, b.shape])
+        if self.normalize:
+            a, b = F.normalize(a, dim=axis_a), F.normalize(b, dim=axis_b)
+        a = a.movedim(axis_a, -1)
+        b = b.movedim(axis_b, 1)
+        rows, columns = a.shape[1:-1], b.shape[2:]
+        product = torch.bmm(a.reshape(a.shape[0], -1, a.shape[-1]), b.reshape(b.shape[0], b.shape[1], -1))
+        product = product.reshape(a.shape[0], *rows, *columns)
+        return product.unsqueeze(1) if product.ndim == 1 else product
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def get_config(self):
+        axes = list(self.axes) if isinstance(self.axes, tuple) else self.axes
+        return {**super().get_config(), "axes": axes, "normalize": self.normalize}
+
+
+def add(inputs, **kwargs):
+    """Functional form of Add: add([a, b])."""
+    return Add(**kwargs)(inputs)
+
+
+def subtract(inputs, **kwargs):
+    """Functional form of Subtract: subtract([a, b]) = a - b."""
+    return Subtract(**kwargs)(inputs)
+
+
+def multiply(inputs, **kwargs):
+    """Functional form of Multiply."""
+    return Multiply(**kwargs)(inputs)
+
+
+def average(inputs, **kwargs):
+    """Functional form of Average."""
+    return Average(**kwargs)(inputs)
+
+
+def maximum(inputs, **kwargs):
+    """Functional form of Maximum."""
+    return Maximum(**kwargs)(inputs)
+
+
+def minimum(inputs, **kwargs):
+    """Functional form of Minimum."""
+    return Minimum(**kwargs)(inputs)
+
+
+def concatenate(inputs, axis=-1, **kwargs):
+    """Functional form of Concatenate: concatenate([a, b], axis=-1)."""
+    return Concatenate(axis=axis, **kwargs)(inputs)
+
+
+def dot(inputs, axes, normalize=False, **kwargs):
+    """Functional form of Dot: dot([a, b], axes=1)."""
+    return Dot(axes=axes, normalize=normalize, **kwargs)(inputs)
+
+
+MERGE_MODES = ("sum", "mul", "concat", "ave", "max", "dot", "cos")
+
+
+def merge(inputs, mode="sum", concat_axis=-1, dot_axes=-1, name=None):
+    """Keras 1's merge function: merge([a, b], mode='concat', concat_axis=-1).
+
+    Modes: 'sum', 'mul', 'concat', 'ave', 'max', 'dot' (over `dot_axes`) and 'cos' (cosine similarity over
+    `dot_axes`). Keras 3 code uses the layers (Concatenate, Add, ...) or their functions instead.
+    """
+    mode = check_choice("merge mode", mode, MERGE_MODES)
+    layers = {
+        "sum": lambda: Add(name=name), "mul": lambda: Multiply(name=name), "ave": lambda: Average(name=name),
+        "max": lambda: Maximum(name=name), "concat": lambda: Concatenate(axis=concat_axis, name=name),
+        "dot": lambda: Dot(axes=dot_axes, name=name), "cos": lambda: Dot(axes=dot_axes, normalize=True, name=name),
+    }
+    return layers[mode]()(inputs)
