@@ -26,7 +26,7 @@ def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
 def sigmoid(x):
     """Logistic sigmoid; the output carries its input as `_keras_logits` so crossentropy can use the logits."""
     y = torch.sigmoid(x)
-    y._keras_logits = x
+    y._keras_logits, y._keras_activation = x, "sigmoid"
     return y
 
 
@@ -38,7 +38,7 @@ def softmax(x, axis=-1):
     """Softmax over `axis`; over the last axis the output carries its input as `_keras_logits` (see sigmoid)."""
     y = torch.softmax(x, dim=axis)
     if axis in (-1, x.ndim - 1):
-        y._keras_logits = x
+        y._keras_logits, y._keras_activation = x, "softmax"
     return y
 
 

@@ -1,4 +1,5 @@
 """compile / fit / evaluate / predict: the training engine every lamina Model has."""
+import functools
 import warnings
 
 import numpy as np
@@ -92,7 +93,9 @@ class Trainer:
         self._device = config.device()
         self.to(self._device)
         self.optimizer.build([w for w in self.trainable_weights if isinstance(w, torch.nn.Parameter)])
-        self._forward = torch.compile(self) if jit_compile else self
+        # Not registered as a submodule: a compiled wrapper would otherwise appear in state_dict().
+        object.__setattr__(self, "_forward", torch.compile(self) if jit_compile
+                           else functools.partial(torch.nn.Module.__call__, self))
         self._has_constraints = any(r.constraint is not None for layer in self.layers
                                     for r in layer._weight_records.values())
         self.stop_training = False
