@@ -83,9 +83,13 @@ class CallbackList:
         if not hook.startswith("on_"):
             raise AttributeError(hook)
 
-        def call_all(*args, **kwargs):
+        takes_index = "batch" in hook or "epoch" in hook
+
+        def call_all(*args):
+            if len(args) == takes_index:  # Keras always passes a logs dict, empty if there is nothing to log
+                args = args + ({},)
             for callback in self.callbacks:
-                getattr(callback, hook)(*args, **kwargs)
+                getattr(callback, hook)(*args)
 
         return call_all
 
