@@ -38,6 +38,15 @@ def assert_matches_keras(lamina_layer, keras_layer, inputs, training=False, atol
     return actual
 
 
+def assert_matches_keras_with_shape(layer, keras_layer, inputs, **options):
+    """Outputs equal Keras's (weights copied from lamina) and the symbolic output shape equals Keras's."""
+    from lamina.layers import Input
+
+    assert_matches_keras(layer, keras_layer, inputs, **options)
+    sample_shape = tuple(inputs.shape[1:])
+    assert layer(Input(shape=sample_shape)).shape == tuple(keras_layer.compute_output_shape((None,) + sample_shape))
+
+
 def check_layer_contract(make_layer, inputs):
     """The contract every public layer keeps.
 

@@ -221,8 +221,67 @@ class LossFunctionWrapper(Loss):
     def call(self, y_true, y_pred):
         return self.function(y_true, y_pred, **self.arguments)
 
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        if sample_weight is None and self.reduction in ("sum_over_batch_size", "mean") and \
+                self.function in _BATCH_MEANS:
+            loss = _BATCH_MEANS[self.function](y_true, y_pred, **self.arguments)
+            if loss is not None:
+                return loss
+        return super().__call__(y_true, y_pred, sample_weight)
+
     def get_config(self):
         return {**super().get_config(), **self.arguments}
+
+
+# The batch mean of some losses in one fused PyTorch op (fewer autograd nodes: a faster step, same value).
+# Each returns None when the fused op does not apply (e.g. no logits available), falling back to the definition.
+def _mean_squared_error_mean(y_true, y_pred):
+    y_true = align_ranks(y_true, y_pred)
+    return F.mse_loss(y_pred, y_true) if y_true.shape == y_pred.shape else None
+
+
+def _mean_absolute_error_mean(y_true, y_pred):
+    y_true = align_ranks(y_true, y_pred)
+    return F.l1_loss(y_pred, y_true) if y_true.shape == y_pred.shape else None
+
+
+def _binary_crossentropy_mean(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+    logits = y_pred if from_logits else _logits(y_pred, "sigmoid")
+    y_true = align_ranks(y_true, y_pred)
+    if logits is None or label_smoothing or y_true.shape != y_pred.shape:
+        return None
+    return F.binary_cross_entropy_with_logits(logits, y_true)
+
+
+def _class_logits(y_pred, from_logits, axis):
+    logits = y_pred if from_logits else _logits(y_pred, "softmax")
+    if logits is None or axis not in (-1, y_pred.ndim - 1):
+        return None
+    return logits.reshape(-1, logits.shape[-1])
+
+
+def _categorical_crossentropy_mean(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+    logits = _class_logits(y_pred, from_logits, axis)
+    y_true = align_ranks(y_true, y_pred)
+    if logits is None or y_true.shape != y_pred.shape:
+        return None
+    return F.cross_entropy(logits, y_true.reshape(logits.shape), label_smoothing=label_smoothing)
+
+
+def _sparse_categorical_crossentropy_mean(y_true, y_pred, from_logits=False, ignore_class=None, axis=-1):
+    logits = _class_logits(y_pred, from_logits, axis)
+    y_true = torch.as_tensor(y_true, device=y_pred.device)
+    if logits is None or ignore_class is not None or y_true.numel() != logits.shape[0]:
+        return None
+    return F.cross_entropy(logits, y_true.reshape(-1).long())
+
+
+_BATCH_MEANS = {
+    mean_squared_error: _mean_squared_error_mean, mean_absolute_error: _mean_absolute_error_mean,
+    binary_crossentropy: _binary_crossentropy_mean, categorical_crossentropy: _categorical_crossentropy_mean,
+    sparse_categorical_crossentropy: _sparse_categorical_crossentropy_mean,
+}
+
 
 
 def _loss_class(function, default_name, **defaults):

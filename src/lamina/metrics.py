@@ -56,14 +56,16 @@ class Mean(Metric):
 
     def update_state(self, values, sample_weight=None):
         values = torch.as_tensor(values).detach()
-        values = values.to(_accumulator_dtype(values.device))
+        dtype = _accumulator_dtype(values.device)
+        if self.total is None:
+            self.total, self.count = torch.zeros((), dtype=dtype, device=values.device), 0
         if sample_weight is None:
-            total, count = values.sum(), values.numel()  # a Python count: no host-to-device copy per batch
+            self.total.add_(values.sum(dtype=dtype))
+            self.count += values.numel()  # a Python count: no host-to-device copy per batch
         else:
-            weight = _broadcast_weight(torch.as_tensor(sample_weight, device=values.device).to(values.dtype), values)
-            total, count = (values * weight).sum(), weight.expand_as(values).sum()
-        self.total = total if self.total is None else self.total + total
-        self.count = count if self.count is None else self.count + count
+            weight = _broadcast_weight(torch.as_tensor(sample_weight, device=values.device).to(dtype), values)
+            self.total.add_((values * weight).sum())
+            self.count = weight.expand_as(values).sum() + self.count
 
     def result(self):
         if self.total is None:
@@ -95,7 +97,7 @@ class MeanMetricWrapper(Mean):
 
 def binary_accuracy(y_true, y_pred, threshold=0.5):
     y_true = losses.align_ranks(y_true, y_pred)
-    return ((y_pred > threshold).to(y_pred.dtype) == y_true).to(y_pred.dtype).mean(dim=-1)
+    return (y_pred > threshold).eq(y_true).to(y_pred.dtype).mean(dim=-1)
 
 
 def categorical_accuracy(y_true, y_pred):

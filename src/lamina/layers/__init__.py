@@ -1,5 +1,9 @@
 """Layers, with Keras 3 names (and Keras 1 aliases where Keras 1 code needs them)."""
 from lamina.layers.base import InputSpec, Layer
+from lamina.layers.conv import (
+    AtrousConvolution2D, Conv1D, Conv2D, Conv2DTranspose, Conv3D, Convolution1D, Convolution2D, Convolution3D,
+    DepthwiseConv2D, SeparableConv2D, SeparableConvolution2D,
+)
 from lamina.layers.core import Activation, Dense, Dropout, Flatten
 from lamina.layers.custom import Lambda, TorchModule, TorchModuleWrapper
 from lamina.layers.input_layer import Input, InputLayer
@@ -8,15 +12,32 @@ from lamina.layers.merge import (
     merge, minimum, multiply, subtract,
 )
 from lamina.layers.normalization import BatchNormalization, LayerNormalization
+from lamina.layers.pooling import (
+    AveragePooling1D, AveragePooling2D, AveragePooling3D, AvgPool1D, AvgPool2D, AvgPool3D, GlobalAveragePooling1D,
+    GlobalAveragePooling2D, GlobalAveragePooling3D, GlobalAvgPool1D, GlobalAvgPool2D, GlobalAvgPool3D,
+    GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPool3D, GlobalMaxPooling1D, GlobalMaxPooling2D, GlobalMaxPooling3D,
+    MaxPool1D, MaxPool2D, MaxPool3D, MaxPooling1D, MaxPooling2D, MaxPooling3D,
+)
 from lamina.layers.regularization import (
     GaussianDropout, GaussianNoise, SpatialDropout1D, SpatialDropout2D, SpatialDropout3D,
+)
+from lamina.layers.reshaping import (
+    Cropping1D, Cropping2D, Permute, RepeatVector, Reshape, UpSampling1D, UpSampling2D, ZeroPadding1D,
+    ZeroPadding2D,
 )
 from lamina.layers.symbolic import SymbolicTensor
 
 __all__ = [
-    "Activation", "Add", "Average", "BatchNormalization", "Concatenate", "Dense", "Dot", "Dropout", "Flatten",
-    "GaussianDropout", "GaussianNoise", "Input", "InputLayer", "InputSpec", "Lambda", "Layer", "LayerNormalization",
-    "Maximum", "Minimum", "Multiply", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "Subtract",
-    "SymbolicTensor", "TorchModule", "TorchModuleWrapper", "add", "average", "concatenate", "dot", "maximum",
-    "merge", "minimum", "multiply", "subtract",
+    "Activation", "Add", "AtrousConvolution2D", "Average", "AveragePooling1D", "AveragePooling2D",
+    "AveragePooling3D", "AvgPool1D", "AvgPool2D", "AvgPool3D", "BatchNormalization", "Concatenate", "Conv1D",
+    "Conv2D", "Conv2DTranspose", "Conv3D", "Convolution1D", "Convolution2D", "Convolution3D", "Cropping1D",
+    "Cropping2D", "Dense", "DepthwiseConv2D", "Dot", "Dropout", "Flatten", "GaussianDropout", "GaussianNoise",
+    "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D", "GlobalAvgPool1D",
+    "GlobalAvgPool2D", "GlobalAvgPool3D", "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPool3D",
+    "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D", "Input", "InputLayer", "InputSpec", "Lambda",
+    "Layer", "LayerNormalization", "MaxPool1D", "MaxPool2D", "MaxPool3D", "MaxPooling1D", "MaxPooling2D",
+    "MaxPooling3D", "Maximum", "Minimum", "Multiply", "Permute", "RepeatVector", "Reshape", "SeparableConv2D",
+    "SeparableConvolution2D", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "Subtract",
+    "SymbolicTensor", "TorchModule", "TorchModuleWrapper", "UpSampling1D", "UpSampling2D", "ZeroPadding1D",
+    "ZeroPadding2D", "add", "average", "concatenate", "dot", "maximum", "merge", "minimum", "multiply", "subtract",
 ]

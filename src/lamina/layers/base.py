@@ -402,7 +402,7 @@ class Layer(nn.Module, Configurable):
 
     def compute_output_shape(self, input_shape):
         """Output shape(s) for an input shape; by default found by running call() on meta tensors."""
-        specs = map_structure(lambda shape: SymbolicTensor(shape), input_shape)
+        specs = _specs_from_shapes(tuple(input_shape) if _is_shape(input_shape) else input_shape, None)
         return map_structure(lambda t: t.shape, self.compute_output_spec(specs))
 
     def compute_output_spec(self, inputs, *args, **kwargs):
@@ -495,8 +495,12 @@ def _batch_input_shape(input_shape, input_dim, batch_input_shape, batch_shape, b
     return (batch_size,) + tuple(input_shape)
 
 
+def _is_shape(value):
+    return isinstance(value, (tuple, list)) and all(size is None or isinstance(size, int) for size in value)
+
+
 def _specs_from_shapes(shapes, dtype):
-    if isinstance(shapes, tuple) and all(size is None or isinstance(size, int) for size in shapes):
+    if isinstance(shapes, tuple) and _is_shape(shapes):
         return SymbolicTensor(shapes, dtype)
     return [_specs_from_shapes(shape, dtype) for shape in shapes]
 

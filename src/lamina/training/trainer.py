@@ -7,6 +7,7 @@ import torch
 
 from lamina import config
 from lamina.callbacks import CallbackList, History, ProgbarLogger
+from lamina.layers.base import Layer
 from lamina.layers.legacy import LegacyArgumentWarning
 from lamina.structure import flatten, map_structure
 from lamina.training import targets
@@ -25,10 +26,10 @@ class MeanTracker:
         self.total, self.count = None, 0
 
     def update_state(self, value, weight):
-        value = value.detach()
-        dtype = torch.float32 if value.device.type == "mps" else torch.float64
-        contribution = value.to(dtype) * weight
-        self.total = contribution if self.total is None else self.total + contribution
+        if self.total is None:
+            dtype = torch.float32 if value.device.type == "mps" else torch.float64
+            self.total = torch.zeros((), dtype=dtype, device=value.device)
+        self.total.add_(value.detach(), alpha=weight)
         self.count += weight
 
     def result(self):
@@ -96,8 +97,12 @@ class Trainer:
         # Not registered as a submodule: a compiled wrapper would otherwise appear in state_dict().
         object.__setattr__(self, "_forward", torch.compile(self) if jit_compile
                            else functools.partial(torch.nn.Module.__call__, self))
-        self._has_constraints = any(r.constraint is not None for layer in self.layers
-                                    for r in layer._weight_records.values())
+        all_layers = [module for module in self.modules() if isinstance(module, Layer)]
+        records = [record for layer in all_layers for record in layer._weight_records.values()]
+        self._has_constraints = any(record.constraint is not None for record in records)
+        # The recursive `losses` walk runs only when some layer has a regularizer or added a loss in call().
+        self._has_weight_penalties = any(record.regularizer is not None for record in records)
+        self._all_layers = all_layers
         self.stop_training = False
         self.compiled = True
 
@@ -146,13 +151,16 @@ class Trainer:
         y_true, outputs = targets.as_list(y, len(self.outputs)), targets.as_list(y_pred, len(self.outputs))
         if self._metrics is None:
             targets.check_shapes(self, y_true, outputs, self._loss_functions)
-        total = 0.0
+        total = None
         for loss_function, weight, truth, prediction in zip(self._loss_functions, self._loss_weights, y_true, outputs):
             if loss_function is not None and truth is not None:
-                total = total + weight * loss_function(truth, prediction, sample_weight)
-        penalties = self.losses
-        if penalties:
-            total = total + sum(penalties)
+                loss = loss_function(truth, prediction, sample_weight)
+                loss = loss if weight == 1 else weight * loss
+                total = loss if total is None else total + loss
+        if self._has_weight_penalties or any(layer._activity_losses for layer in self._all_layers):
+            penalties = self.losses
+            if penalties:
+                total = sum(penalties) if total is None else total + sum(penalties)
         return total
 
     def compute_metrics(self, x, y, y_pred, sample_weight, loss):
