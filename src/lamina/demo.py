@@ -20,7 +20,7 @@ def xor(quick):
     _say("1/2  XOR: the 2-3-1 network from the slides, which no linear model can fit")
     x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype="float32")
     y = np.array([[0], [1], [1], [0]], dtype="float32")
-    for attempt, seed in enumerate((3, 7, 11), start=1):
+    for attempt, seed in enumerate((2, 6, 8), start=1):
         set_random_seed(seed)
         model = Sequential()
         model.add(Dense(3, input_dim=2, activation="relu"))
@@ -81,5 +81,5 @@ def run(quick=False):
     accuracy = digits(quick)
     _say(f"\nDone in {time.perf_counter() - start:.0f} s: XOR {'solved' if solved else 'not solved'}, digits "
          f"held-out accuracy {accuracy:.1%}.")
-    _say("Next: the README's examples, docs/ for the applications (word embeddings, heatmaps).")
+    _say("Next: the README shows the same API on your own data (Sequential, functional models, fit, predict).")
     return 0 if solved and accuracy >= 0.95 else 1
