@@ -18,7 +18,7 @@ def linear(x):
 def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
     """Keras relu: max(x, 0) by default, with an optional leaky slope, cap and threshold."""
     if negative_slope == 0.0 and max_value is None and threshold == 0.0:
-        return F.relu(x)
+        return torch.relu(x)
     y = torch.where(x >= threshold, x, negative_slope * (x - threshold))
     return y if max_value is None else torch.clamp(y, max=max_value)
 

@@ -338,6 +338,9 @@ class ProgbarLogger(Callback):
                             bar_format="{n_fmt}/{total_fmt} {bar} {elapsed}<{remaining}, {rate_fmt}{postfix}")
             self.last_refresh = 0.0
 
+    def _overrides(self, *hooks):
+        return self.verbose == 1 and super()._overrides(*hooks)  # no per-batch work when nothing is shown
+
     def on_train_batch_end(self, batch, logs=None):
         self.seen += 1
         if self.bar is None:
@@ -355,5 +358,6 @@ class ProgbarLogger(Callback):
             self.bar = None
         elif self.verbose:
             elapsed = time.perf_counter() - self.epoch_start
+            self.seen = self.seen or self.params.get("steps") or 0
             print(f"{self.seen}/{self.seen} - {elapsed:.1f}s - {elapsed / max(self.seen, 1) * 1e3:.0f}ms/step - "
                   f"{format_logs(logs or {})}", flush=True)

@@ -38,6 +38,7 @@ class Model(Trainer, Layer):
             name = naming.unique_name("functional")
         super().__init__(name=name, trainable=trainable, **kwargs)
         self._graph = None
+        self._checked_shape = None
         self.compiled = False
         if (inputs is None) != (outputs is None):
             raise ValueError("Model needs both `inputs` and `outputs` (or neither, to subclass Model with call()).")
@@ -59,6 +60,7 @@ class Model(Trainer, Layer):
                     f"Model input {tensor} is not an Input: pass the tensors returned by Input(...) as `inputs`."
                 )
         self._graph = _Graph(inputs, outputs, self.name)
+        self._checked_shape = None
         for layer in self._graph.layers:
             if layer.name in self._modules and self._modules[layer.name] is not layer:
                 raise ValueError(f"All layer names in a model must be unique; '{layer.name}' is used twice.")
@@ -78,6 +80,8 @@ class Model(Trainer, Layer):
     def _check_inputs(self, inputs):
         """Matches the data to the model's Inputs; converts numpy; checks ranks and fixed sizes."""
         expected = self._graph.inputs
+        if isinstance(inputs, torch.Tensor) and len(expected) == 1 and inputs.shape[1:] == self._checked_shape:
+            return [inputs]  # the same sample shape as the last checked batch (every step of a fit)
         if isinstance(inputs, dict):
             missing = [t.name for t in expected if t.name not in inputs]
             if missing:
@@ -109,6 +113,8 @@ class Model(Trainer, Layer):
                     f"Input shape."
                 )
             checked.append(value)
+        if len(checked) == 1:
+            self._checked_shape = checked[0].shape[1:]
         return checked
 
     # ---------------------------------------------------------------- graph properties
