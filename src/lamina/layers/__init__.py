@@ -6,7 +6,9 @@ from lamina.layers.conv import (
 )
 from lamina.layers.core import Activation, Dense, Dropout, Flatten
 from lamina.layers.custom import Lambda, TorchModule, TorchModuleWrapper
+from lamina.layers.embedding import Embedding
 from lamina.layers.input_layer import Input, InputLayer
+from lamina.layers.masking import Masking
 from lamina.layers.merge import (
     Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add, average, concatenate, dot, maximum,
     merge, minimum, multiply, subtract,
@@ -18,6 +20,7 @@ from lamina.layers.pooling import (
     GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPool3D, GlobalMaxPooling1D, GlobalMaxPooling2D, GlobalMaxPooling3D,
     MaxPool1D, MaxPool2D, MaxPool3D, MaxPooling1D, MaxPooling2D, MaxPooling3D,
 )
+from lamina.layers.recurrent import GRU, LSTM, SimpleRNN
 from lamina.layers.regularization import (
     GaussianDropout, GaussianNoise, SpatialDropout1D, SpatialDropout2D, SpatialDropout3D,
 )
@@ -26,18 +29,20 @@ from lamina.layers.reshaping import (
     ZeroPadding2D,
 )
 from lamina.layers.symbolic import SymbolicTensor
+from lamina.layers.wrappers import Bidirectional, TimeDistributed
 
 __all__ = [
     "Activation", "Add", "AtrousConvolution2D", "Average", "AveragePooling1D", "AveragePooling2D",
-    "AveragePooling3D", "AvgPool1D", "AvgPool2D", "AvgPool3D", "BatchNormalization", "Concatenate", "Conv1D",
-    "Conv2D", "Conv2DTranspose", "Conv3D", "Convolution1D", "Convolution2D", "Convolution3D", "Cropping1D",
-    "Cropping2D", "Dense", "DepthwiseConv2D", "Dot", "Dropout", "Flatten", "GaussianDropout", "GaussianNoise",
-    "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D", "GlobalAvgPool1D",
-    "GlobalAvgPool2D", "GlobalAvgPool3D", "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPool3D",
-    "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D", "Input", "InputLayer", "InputSpec", "Lambda",
-    "Layer", "LayerNormalization", "MaxPool1D", "MaxPool2D", "MaxPool3D", "MaxPooling1D", "MaxPooling2D",
-    "MaxPooling3D", "Maximum", "Minimum", "Multiply", "Permute", "RepeatVector", "Reshape", "SeparableConv2D",
-    "SeparableConvolution2D", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "Subtract",
-    "SymbolicTensor", "TorchModule", "TorchModuleWrapper", "UpSampling1D", "UpSampling2D", "ZeroPadding1D",
-    "ZeroPadding2D", "add", "average", "concatenate", "dot", "maximum", "merge", "minimum", "multiply", "subtract",
+    "AveragePooling3D", "AvgPool1D", "AvgPool2D", "AvgPool3D", "BatchNormalization", "Bidirectional", "Concatenate",
+    "Conv1D", "Conv2D", "Conv2DTranspose", "Conv3D", "Convolution1D", "Convolution2D", "Convolution3D",
+    "Cropping1D", "Cropping2D", "Dense", "DepthwiseConv2D", "Dot", "Dropout", "Embedding", "Flatten", "GRU",
+    "GaussianDropout", "GaussianNoise", "GlobalAveragePooling1D", "GlobalAveragePooling2D",
+    "GlobalAveragePooling3D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalAvgPool3D", "GlobalMaxPool1D",
+    "GlobalMaxPool2D", "GlobalMaxPool3D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D", "Input",
+    "InputLayer", "InputSpec", "LSTM", "Lambda", "Layer", "LayerNormalization", "Masking", "MaxPool1D", "MaxPool2D",
+    "MaxPool3D", "MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "Maximum", "Minimum", "Multiply", "Permute",
+    "RepeatVector", "Reshape", "SeparableConv2D", "SeparableConvolution2D", "SimpleRNN", "SpatialDropout1D",
+    "SpatialDropout2D", "SpatialDropout3D", "Subtract", "SymbolicTensor", "TimeDistributed", "TorchModule",
+    "TorchModuleWrapper", "UpSampling1D", "UpSampling2D", "ZeroPadding1D", "ZeroPadding2D", "add", "average",
+    "concatenate", "dot", "maximum", "merge", "minimum", "multiply", "subtract",
 ]
