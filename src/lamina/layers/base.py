@@ -353,9 +353,8 @@ class Layer(nn.Module, Configurable):
         return kwargs
 
     def _build_for(self, inputs):
-        shapes = map_structure(lambda t: (None,) + tuple(t.shape[1:]), inputs)
-        self._check_batch_input_shape(shapes)
-        self.build(shapes)
+        # A declared input_shape matters only to the first layer of a Sequential (as in Keras), not here.
+        self.build(map_structure(lambda t: (None,) + tuple(t.shape[1:]), inputs))
         self.built = True
         device = next((t.device for t in flatten(inputs) if isinstance(t, torch.Tensor)), None)
         if device is not None and device.type != "cpu":
@@ -368,18 +367,6 @@ class Layer(nn.Module, Configurable):
             if spec is not None:
                 spec.check(self, shape, index)
 
-    def _check_batch_input_shape(self, shapes):
-        declared = self._batch_input_shape
-        if declared is None or not isinstance(shapes, tuple):
-            return
-        if len(shapes) != len(declared) or any(d is not None and s is not None and d != s
-                                               for d, s in zip(declared[1:], shapes[1:])):
-            raise ValueError(
-                f"Layer '{self.name}' was declared with input shape {_shape_str(declared[1:])} (batch axis "
-                f"excluded) but received an input of shape {_shape_str(shapes[1:])}. Change `input_shape` or "
-                f"the data."
-            )
-
     def _symbolic_call(self, *args, **kwargs):
         inputs = args[0] if args else kwargs.pop("inputs")
         for leaf in flatten(inputs):
@@ -391,7 +378,6 @@ class Layer(nn.Module, Configurable):
                 )
         shapes = map_structure(lambda t: t.shape, inputs)
         if not self.built:
-            self._check_batch_input_shape(shapes)
             self.build(shapes)
             self.built = True
         if self.input_spec is not None:

@@ -73,15 +73,26 @@ class Trainer:
                 'acc', logged under that name) picks binary, categorical or sparse accuracy from loss and shapes.
             loss_weights: list or dict of per-output loss multipliers.
         """
-        from lamina import losses as losses_module
         from lamina import optimizers
 
         kwargs.pop("sample_weight_mode", None)
         if kwargs:
             raise TypeError(f"compile() got unexpected keyword arguments: {sorted(kwargs)}.")
-        self._require_built("compile")
+        arguments = dict(optimizer=optimizers.get(optimizer), loss=loss, metrics=metrics, loss_weights=loss_weights,
+                         weighted_metrics=weighted_metrics, jit_compile=jit_compile)
+        if self._graph is None and hasattr(self, "_build_graph"):
+            self._pending_compile = arguments  # a Sequential without an input shape: finished on the first data
+        else:
+            self._require_built("compile")
+            self._compile_built(**arguments)
+        self.compiled = True
+
+    def _compile_built(self, optimizer, loss, metrics, loss_weights, weighted_metrics, jit_compile):
+        from lamina import losses as losses_module
+
+        self._pending_compile = None
         output_names = self.output_names
-        self.optimizer = optimizers.get(optimizer)
+        self.optimizer = optimizer
         self.loss = loss
         self._metric_specs_given, self._loss_weights_given = metrics, loss_weights
         self._loss_functions = [None if spec is None else losses_module.get(spec)
@@ -104,7 +115,6 @@ class Trainer:
         self._has_weight_penalties = any(record.regularizer is not None for record in records)
         self._all_layers = all_layers
         self.stop_training = False
-        self.compiled = True
 
     @property
     def output_names(self):
@@ -179,7 +189,7 @@ class Trainer:
             steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1, **kwargs):
         """Trains for `epochs` epochs and returns a History (history.history['loss'], ['val_loss'], ...)."""
         epochs = _legacy_epochs(kwargs, epochs, "fit")
-        self._require_compiled("fit")
+        self._require_compiled("fit", x)
         verbose = _check_verbose(verbose)
         if not isinstance(validation_split, (int, float)) or not 0 <= validation_split < 1:
             raise ValueError(f"`validation_split` must be a number in [0, 1), received {validation_split!r}.")
@@ -236,7 +246,7 @@ class Trainer:
                           LegacyArgumentWarning, stacklevel=2)
         if kwargs:
             raise TypeError(f"evaluate() got unexpected keyword arguments: {sorted(kwargs)}.")
-        self._require_compiled("evaluate")
+        self._require_compiled("evaluate", x)
         data = adapt(x, y, sample_weight, batch_size, False, steps, self._device)
         if isinstance(data, ArrayData):
             targets.check_arrays(self, data)
@@ -274,7 +284,7 @@ class Trainer:
     # ---------------------------------------------------------------- single batches
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One training step on one batch; returns that batch's loss (and metrics)."""
-        self._require_compiled("train_on_batch")
+        self._require_compiled("train_on_batch", x)
         data = ArrayData(x, y, sample_weight, batch_size=max(targets.batch_length(x), 1), device=self._device)
         if class_weight is not None:
             data.sample_weight = targets.class_weights_to_sample_weights(class_weight, data.y, data.sample_weight)
@@ -285,7 +295,7 @@ class Trainer:
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """The loss (and metrics) on one batch, without training."""
-        self._require_compiled("test_on_batch")
+        self._require_compiled("test_on_batch", x)
         data = ArrayData(x, y, sample_weight, batch_size=max(targets.batch_length(x), 1), device=self._device)
         self.reset_metrics()
         was_training = self.training
@@ -345,11 +355,20 @@ class Trainer:
                 f"(e.g. input_shape=(2,)) or call model.build(input_shape) first."
             )
 
-    def _require_compiled(self, method):
+    def _require_compiled(self, method, x=None):
         if not getattr(self, "compiled", False):
             raise ValueError(
                 f"You must call compile() before {method}(): e.g. model.compile(optimizer='sgd', loss='mse')."
             )
+        if getattr(self, "_pending_compile", None):
+            leaf = flatten(x)[0] if x is not None else None
+            if not isinstance(leaf, (np.ndarray, torch.Tensor)):
+                raise ValueError(
+                    f"{method}: model '{self.name}' has no input shape yet. Give its first layer an input shape "
+                    f"(e.g. input_shape=(100,)) or call model.build(input_shape) before training on a generator."
+                )
+            self._build_for(to_tensor(leaf[:2]))
+            self._compile_built(**self._pending_compile)
 
     def _named_metrics(self):
         return {metric.name: metric for metric in self.metrics}
