@@ -156,7 +156,12 @@ class Recurrent(Layer):
         outputs, states = self._scan(inputs, states, mask, training)
         if self.stateful and not inputs.is_meta:
             self._states = tuple(state.detach() for state in states)
-        output = outputs if self.return_sequences else outputs[:, -1]
+        if self.return_sequences:
+            output = outputs
+        else:
+            # The last output is the final h, except where zeros replace outputs at masked steps. Taking h lets
+            # the fused kernel's backward start from the final state alone, as nn.LSTM's users do.
+            output = outputs[:, -1] if self.zero_output_for_mask and mask is not None else states[0]
         return [output, *states] if self.return_state else output
 
     def compute_mask(self, inputs, mask=None):

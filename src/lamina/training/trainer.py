@@ -92,6 +92,7 @@ class Trainer:
 
         self._pending_compile = None
         output_names = self.output_names
+        self._output_count = len(output_names)
         self.optimizer = optimizer
         self.loss = loss
         self._metric_specs_given, self._loss_weights_given = metrics, loss_weights
@@ -158,7 +159,7 @@ class Trainer:
 
     def compute_loss(self, x, y, y_pred, sample_weight=None):
         """The total loss: weighted per-output losses plus regularization penalties."""
-        y_true, outputs = targets.as_list(y, len(self.outputs)), targets.as_list(y_pred, len(self.outputs))
+        y_true, outputs = targets.as_list(y, self._output_count), targets.as_list(y_pred, self._output_count)
         if self._metrics is None:
             targets.check_shapes(self, y_true, outputs, self._loss_functions)
         total = None
@@ -174,7 +175,7 @@ class Trainer:
         return total
 
     def compute_metrics(self, x, y, y_pred, sample_weight, loss):
-        y_true, outputs = targets.as_list(y, len(self.outputs)), targets.as_list(y_pred, len(self.outputs))
+        y_true, outputs = targets.as_list(y, self._output_count), targets.as_list(y_pred, self._output_count)
         if self._metrics is None:
             self._metrics = targets.resolve_metrics(self, y_true, outputs)
         batch_size = int(flatten(x)[0].shape[0])
