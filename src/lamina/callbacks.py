@@ -186,6 +186,126 @@ class EarlyStopping(_Monitor):
             self.model.load_state_dict(self.best_weights)
 
 
+class ModelCheckpoint(_Monitor):
+    """Saves the model (or only its weights) after every epoch, or only when `monitor` improves.
+
+    Args:
+        filepath: may contain Keras's fields, filled from the epoch number (from 1) and the logs:
+            'weights.{epoch:02d}-{val_loss:.2f}.lamina'.
+        save_best_only: save only when `monitor` improves on the best value so far (one file if the path has
+            no fields: the best model).
+        save_weights_only: save_weights() (a safetensors file) instead of save() (architecture, weights and
+            optimizer state in one file).
+        mode, initial_value_threshold: as EarlyStopping's mode and baseline.
+    Files are written atomically: an interrupted save never leaves a half-written checkpoint.
+    """
+
+    def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False, save_weights_only=False,
+                 mode="auto", save_freq="epoch", initial_value_threshold=None, **kwargs):
+        if "period" in kwargs:
+            warnings.warn("ModelCheckpoint: `period` is the Keras 1 name; use `save_freq` (in batches) or keep the "
+                          "default, one save per epoch.", FutureWarning, stacklevel=2)
+            self.period = kwargs.pop("period")
+        else:
+            self.period = 1
+        if kwargs:
+            raise TypeError(f"Unrecognized keyword arguments passed to ModelCheckpoint: {kwargs}.")
+        if save_freq != "epoch":
+            raise ValueError(f"ModelCheckpoint: only save_freq='epoch' is supported, received {save_freq!r}.")
+        super().__init__(monitor, mode, 0, "ModelCheckpoint")
+        self.filepath, self.verbose = os.fspath(filepath), verbose
+        self.save_best_only, self.save_weights_only = save_best_only, save_weights_only
+        self.best = initial_value_threshold
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.period:
+            return
+        logs = dict(logs or {})
+        if self.save_best_only:
+            current = self._current(logs)
+            if current is None or not self._is_improvement(current, self.best):
+                if self.verbose > 0 and current is not None:
+                    print(f"Epoch {epoch + 1}: {self.monitor} did not improve from {self.best:.5f}")
+                return
+            if self.verbose > 0:
+                previous = "inf" if self.best is None else f"{self.best:.5f}"
+                print(f"Epoch {epoch + 1}: {self.monitor} improved from {previous} to {current:.5f}")
+            self.best = current
+        path = self._path(epoch, logs)
+        directory = os.path.dirname(path)
+        if directory:
+            os.makedirs(directory, exist_ok=True)
+        if self.save_weights_only:
+            self.model.save_weights(path)
+        else:
+            self.model.save(path)
+        if self.verbose > 0:
+            print(f"Epoch {epoch + 1}: saved the model to {path}")
+
+    def _path(self, epoch, logs):
+        try:
+            return self.filepath.format(epoch=epoch + 1, **logs)
+        except KeyError as error:
+            raise KeyError(
+                f"ModelCheckpoint: filepath '{self.filepath}' uses the field {error}, which is not in the epoch's "
+                f"logs ({', '.join(['epoch', *logs])})."
+            ) from None
+
+
+class TensorBoard(Callback):
+    """Writes the epoch logs as TensorBoard scalars: `log_dir/train` and `log_dir/validation`, tags 'epoch_loss',
+    'epoch_accuracy', ... as Keras does, plus 'epoch_learning_rate'. Needs the `tensorboard` package
+    (pip install 'lamina[tensorboard]'); view with `tensorboard --logdir logs`.
+
+    update_freq='batch' (or an integer n) also writes 'batch_loss' etc. every n training batches.
+    """
+
+    def __init__(self, log_dir="logs", update_freq="epoch", **ignored):
+        super().__init__()
+        self.log_dir = os.fspath(log_dir)
+        self.update_freq = 1 if update_freq == "batch" else update_freq
+        self.writers = {}
+
+    def _writer(self, name):
+        if name not in self.writers:
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+            except ImportError as error:
+                raise ImportError(
+                    "The TensorBoard callback needs the `tensorboard` package: pip install 'lamina[tensorboard]' "
+                    "(or pip install tensorboard)."
+                ) from error
+            self.writers[name] = SummaryWriter(os.path.join(self.log_dir, name))
+        return self.writers[name]
+
+    def on_train_begin(self, logs=None):
+        self._writer("train")
+        self.step = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.step += 1
+        if isinstance(self.update_freq, int) and self.step % self.update_freq == 0:
+            for key, value in (logs or {}).items():
+                self._writer("train").add_scalar(f"batch_{key}", float(value), self.step)
+
+    def _overrides(self, *hooks):
+        return isinstance(self.update_freq, int) and super()._overrides(*hooks)
+
+    def on_epoch_end(self, epoch, logs=None):
+        for key, value in (logs or {}).items():
+            validation = key.startswith("val_")
+            name = key[len("val_"):] if validation else key
+            self._writer("validation" if validation else "train").add_scalar(f"epoch_{name}", float(value), epoch)
+        optimizer = getattr(self.model, "optimizer", None)
+        if optimizer is not None:
+            self._writer("train").add_scalar("epoch_learning_rate", float(optimizer.learning_rate), epoch)
+
+    def on_train_end(self, logs=None):
+        for writer in self.writers.values():
+            writer.close()
+        self.writers = {}
+
+
 class ReduceLROnPlateau(_Monitor):
     """Multiplies the learning rate by `factor` when `monitor` has not improved for `patience` epochs."""
 

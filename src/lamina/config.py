@@ -13,12 +13,15 @@ from lamina.identifiers import check_choice
 IMAGE_DATA_FORMATS = ("channels_first", "channels_last")
 LEGACY_DIM_ORDERINGS = {"th": "channels_first", "tf": "channels_last"}
 FLOAT_TYPES = ("float16", "bfloat16", "float32", "float64")
+PRECISIONS = ("32", "bf16-mixed", "16-mixed")
+PRECISION_ALIASES = {"bf16": "bf16-mixed", "16": "16-mixed", "fp16": "16-mixed", "fp32": "32", "32-true": "32"}
 
 _settings = {
     "image_data_format": "channels_first",
     "floatx": "float32",
     "epsilon": 1e-7,
     "device": None,
+    "precision": "32",
 }
 
 
@@ -88,3 +91,23 @@ def set_device(value):
         raise ValueError(
             f"set_device: {value!r} is not a device. Use 'cpu', 'cuda', 'cuda:N', 'mps' or None."
         ) from error
+
+
+def precision():
+    """Returns the training precision: '32' (float32, the default), 'bf16-mixed' or '16-mixed'."""
+    return _settings["precision"]
+
+
+def set_precision(value):
+    """Sets the precision of models compiled afterwards.
+
+    'bf16-mixed' runs the forward pass under torch.autocast in bfloat16 (weights, optimizer and metrics stay
+    float32): about twice the speed on recent GPUs. '16-mixed' uses float16 with loss scaling (CUDA only).
+    """
+    _settings["precision"] = normalize_precision(value)
+
+
+def normalize_precision(value):
+    """'32', 'bf16-mixed' or '16-mixed' from those names or an alias ('bf16', 'fp16', 16, 32)."""
+    value = str(value)
+    return check_choice("precision", PRECISION_ALIASES.get(value, value), PRECISIONS)

@@ -70,8 +70,23 @@ def load_model(path, custom_objects=None, compile=True, safe_mode=True):
 
 
 def save_weights(model, path):
-    """Writes the weights (model.state_dict()) as a safetensors file, atomically."""
-    atomic_write(path, save_tensors(_contiguous(model.state_dict())))
+    """Writes the weights (model.state_dict()) as a safetensors file, atomically.
+
+    The file also records the weights' order, so a model of the same architecture whose layers got other
+    automatic names (a second copy built in the same session) loads them by position, as Keras does.
+    """
+    state = _contiguous(model.state_dict())
+    atomic_write(path, save_tensors(state, metadata={_ORDER: json.dumps(list(state))}))
+
+
+_ORDER = "lamina_weight_order"
+
+
+def _saved_order(data):
+    """The weight names in saved order, from a safetensors header's metadata (None if not recorded)."""
+    header_size = int.from_bytes(data[:8], "little")
+    metadata = json.loads(data[8:8 + header_size]).get("__metadata__") or {}
+    return json.loads(metadata[_ORDER]) if _ORDER in metadata else None
 
 
 def load_weights(model, path, skip_mismatch=False):
@@ -83,6 +98,7 @@ def load_weights(model, path, skip_mismatch=False):
         data = handle.read()
     try:
         state = load_tensors(data)
+        order = _saved_order(data)
     except Exception:  # not safetensors: try a PyTorch checkpoint, without unpickling arbitrary objects
         try:
             state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
@@ -92,7 +108,19 @@ def load_weights(model, path, skip_mismatch=False):
             ) from error
         if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
             state = state["state_dict"]
-    _load_state(model, state, path, skip_mismatch)
+        order = list(state) if isinstance(state, dict) else None
+    _load_state(model, _by_position(model, state, order), path, skip_mismatch)
+
+
+def _by_position(model, state, order):
+    """The saved state renamed to the model's names when names differ but the architecture (shapes in order)
+    is the same; otherwise the state unchanged (name matching then reports what does not fit)."""
+    own = model.state_dict()
+    if order is None or set(order) == set(own) or len(order) != len(own):
+        return state
+    if any(tuple(state[saved].shape) != tuple(value.shape) for saved, value in zip(order, own.values())):
+        return state
+    return {name: state[saved] for saved, name in zip(order, own)}
 
 
 def _load_state(model, state, path, skip_mismatch=False):

@@ -53,12 +53,17 @@ def _shape_str(shape):
     return "(" + ", ".join("None" if size is None else str(size) for size in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
-@functools.lru_cache(maxsize=None)
+_CALL_ARGUMENTS = {}
+
+
 def _call_arguments(layer_class):
-    """Which of `training` and `mask` a layer class's call() accepts."""
-    parameters = inspect.signature(layer_class.call).parameters
-    accepts_any = any(p.kind == p.VAR_KEYWORD for p in parameters.values())
-    return ("training" in parameters or accepts_any), ("mask" in parameters or accepts_any)
+    """Which of `training` and `mask` a layer class's call() accepts (a plain dict cache: torch.compile traces
+    through it without warnings)."""
+    if layer_class not in _CALL_ARGUMENTS:
+        parameters = inspect.signature(layer_class.call).parameters
+        accepts_any = any(p.kind == p.VAR_KEYWORD for p in parameters.values())
+        _CALL_ARGUMENTS[layer_class] = ("training" in parameters or accepts_any), ("mask" in parameters or accepts_any)
+    return _CALL_ARGUMENTS[layer_class]
 
 
 class _WeightRecord:

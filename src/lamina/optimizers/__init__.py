@@ -102,9 +102,15 @@ class Optimizer(Configurable):
             param.grad = None
 
     @torch.no_grad()
-    def step(self):
-        """Clips the gradients, applies weight decay and the torch.optim step with the current learning rate."""
+    def step(self, grad_scaler=None):
+        """Clips the gradients, applies weight decay and the torch.optim step with the current learning rate.
+
+        With a torch.amp.GradScaler (float16 training) the gradients are unscaled before clipping, and the step
+        is skipped when they overflowed, as PyTorch's scaler does.
+        """
         self._require_built()
+        if grad_scaler is not None:
+            grad_scaler.unscale_(self.torch_optimizer)
         gradients = [p.grad for p in self.params if p.grad is not None]
         if gradients:
             self.clip(gradients)
@@ -114,7 +120,11 @@ class Optimizer(Configurable):
         if self.weight_decay and not self.decay_in_torch():
             decayed = [p for p in self.params if p.grad is not None]
             torch._foreach_mul_(decayed, 1.0 - rate * self.weight_decay)
-        self.torch_optimizer.step()
+        if grad_scaler is None:
+            self.torch_optimizer.step()
+        else:
+            grad_scaler.step(self.torch_optimizer)
+            grad_scaler.update()
         self.iterations += 1
 
     def decay_in_torch(self):

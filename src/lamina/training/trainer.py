@@ -1,4 +1,5 @@
 """compile / fit / evaluate / predict: the training engine every lamina Model has."""
+import contextlib
 import functools
 import warnings
 
@@ -59,11 +60,22 @@ def _check_verbose(verbose):
     return int(verbose)
 
 
+def _autocast_for(precision, device):
+    """A context factory: torch.autocast for mixed precision, else a no-op."""
+    if precision == "32":
+        return contextlib.nullcontext
+    if precision == "16-mixed" and device.type != "cuda":
+        raise ValueError("precision='16-mixed' needs a CUDA device (float16 loss scaling); on CPU use "
+                         "'bf16-mixed' or '32'.")
+    dtype = torch.bfloat16 if precision == "bf16-mixed" else torch.float16
+    return functools.partial(torch.autocast, device.type, dtype=dtype)
+
+
 class Trainer:
     """The Keras training API, mixed into lamina's Model."""
 
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, weighted_metrics=None,
-                run_eagerly=False, steps_per_execution=1, jit_compile=False, **kwargs):
+                run_eagerly=False, steps_per_execution=1, jit_compile=False, precision=None, **kwargs):
         """Configures training: optimizer, loss(es), metrics; `jit_compile=True` runs the model through torch.compile.
 
         Args:
@@ -72,6 +84,7 @@ class Trainer:
             metrics: list of names/objects (a dict or list of lists gives them per output). 'accuracy' (or Keras 1's
                 'acc', logged under that name) picks binary, categorical or sparse accuracy from loss and shapes.
             loss_weights: list or dict of per-output loss multipliers.
+            precision: '32', 'bf16-mixed' or '16-mixed' (default: lamina.config.precision()).
         """
         from lamina import optimizers
 
@@ -79,7 +92,8 @@ class Trainer:
         if kwargs:
             raise TypeError(f"compile() got unexpected keyword arguments: {sorted(kwargs)}.")
         arguments = dict(optimizer=optimizers.get(optimizer), loss=loss, metrics=metrics, loss_weights=loss_weights,
-                         weighted_metrics=weighted_metrics, jit_compile=jit_compile)
+                         weighted_metrics=weighted_metrics, jit_compile=jit_compile,
+                         precision=config.normalize_precision(precision or config.precision()))
         if self._graph is None and hasattr(self, "_build_graph"):
             self._pending_compile = arguments  # a Sequential without an input shape: finished on the first data
         else:
@@ -87,7 +101,7 @@ class Trainer:
             self._compile_built(**arguments)
         self.compiled = True
 
-    def _compile_built(self, optimizer, loss, metrics, loss_weights, weighted_metrics, jit_compile):
+    def _compile_built(self, optimizer, loss, metrics, loss_weights, weighted_metrics, jit_compile, precision):
         from lamina import losses as losses_module
 
         self._pending_compile = None
@@ -106,9 +120,11 @@ class Trainer:
         self._device = config.device()
         self.to(self._device)
         self.optimizer.build([w for w in self.trainable_weights if isinstance(w, torch.nn.Parameter)])
+        self._autocast = _autocast_for(precision, self._device)
+        self._grad_scaler = torch.amp.GradScaler(self._device.type) if precision == "16-mixed" else None
         # Not registered as a submodule: a compiled wrapper would otherwise appear in state_dict().
-        object.__setattr__(self, "_forward", torch.compile(self) if jit_compile
-                           else functools.partial(torch.nn.Module.__call__, self))
+        forward = functools.partial(torch.nn.Module.__call__, self)
+        object.__setattr__(self, "_forward", torch.compile(forward) if jit_compile else forward)
         all_layers = [module for module in self.modules() if isinstance(module, Layer)]
         records = [record for layer in all_layers for record in layer._weight_records.values()]
         self._has_constraints = any(record.constraint is not None for record in records)
@@ -138,19 +154,25 @@ class Trainer:
     def train_step(self, data):
         """One optimisation step on a batch (x, y, sample_weight); returns nothing, updates the metrics."""
         x, y, sample_weight = data
-        y_pred = self._forward(x, training=True)
-        loss = self.compute_loss(x, y, y_pred, sample_weight)
+        with self._autocast():
+            y_pred = self._forward(x, training=True)
+            loss = self.compute_loss(x, y, y_pred, sample_weight)
         self.optimizer.zero_grad()
-        loss.backward()
-        self.optimizer.step()
+        if self._grad_scaler is None:
+            loss.backward()
+            self.optimizer.step()
+        else:
+            self._grad_scaler.scale(loss).backward()
+            self.optimizer.step(grad_scaler=self._grad_scaler)
         if self._has_constraints:
             self.apply_constraints()
         self.compute_metrics(x, y, y_pred, sample_weight, loss)
 
     def test_step(self, data):
         x, y, sample_weight = data
-        y_pred = self._forward(x, training=False)
-        loss = self.compute_loss(x, y, y_pred, sample_weight)
+        with self._autocast():
+            y_pred = self._forward(x, training=False)
+            loss = self.compute_loss(x, y, y_pred, sample_weight)
         self.compute_metrics(x, y, y_pred, sample_weight, loss)
 
     def predict_step(self, data):
