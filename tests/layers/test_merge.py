@@ -74,22 +74,3 @@ def test_incompatible_merge_shapes_name_the_shapes_and_the_fix():
 def test_merge_needs_a_list_of_two_tensors():
     with pytest.raises(ValueError, match="needs at least 2 inputs"):
         Add()([Input((4,))])
-
-
-def test_seed_two_branch_snippet_builds_unchanged():
-    model_in = Input(shape=(2,))
-    hidden1_a = Dense(3, activation="sigmoid")(model_in)
-    hidden1_b = Dense(3, activation="sigmoid")(hidden1_a)
-    hidden2_a = Dense(3, activation="sigmoid")(model_in)
-    hidden2_b = Dense(3, activation="sigmoid")(hidden2_a)
-    combined = merge([hidden1_b, hidden2_b], mode="concat")
-    out = Dense(1, activation="sigmoid")(combined)
-    with pytest.warns(LegacyArgumentWarning):
-        model = Model(input=model_in, output=out)
-    k = keras()
-    k_in = k.Input((2,))
-    k_a = k.layers.Dense(3)(k.layers.Dense(3)(k_in))
-    k_b = k.layers.Dense(3)(k.layers.Dense(3)(k_in))
-    k_model = k.Model(k_in, k.layers.Dense(1)(k.layers.Concatenate()([k_a, k_b])))
-    assert model.count_params() == k_model.count_params() == 49
-    assert model.output_shape == (None, 1)

@@ -99,9 +99,11 @@ class Layer(nn.Module, Configurable):
         if "__init__" in cls.__dict__ and cls.legacy_arguments:
             original = cls.__init__
 
+            # Warnings and the table are the instance's class's, so subclasses need no __init__ of their own.
             @functools.wraps(original)
             def __init__(self, *args, **kwargs):
-                original(self, *args, **legacy.convert(cls.__name__, cls.legacy_arguments, kwargs))
+                layer_class = type(self)
+                original(self, *args, **legacy.convert(layer_class.__name__, layer_class.legacy_arguments, kwargs))
 
             cls.__init__ = __init__
 

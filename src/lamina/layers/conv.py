@@ -287,7 +287,6 @@ class Conv1D(_Conv):
 
     rank = 1
     paddings = ("valid", "same", "causal")
-    __init__ = _Conv.__init__  # its own __init__, so Keras 1 argument warnings name this class
 
 
 class Conv2D(_Conv):
@@ -313,7 +312,6 @@ class Conv2D(_Conv):
         >>> model = Sequential([Conv2D(32, (3, 3), activation="relu", input_shape=(3, 100, 100)), MaxPooling2D()])
     """
 
-    __init__ = _Conv.__init__  # its own __init__, so Keras 1 argument warnings name this class
 
 
 class Conv3D(_Conv):
@@ -329,7 +327,6 @@ class Conv3D(_Conv):
     """
 
     rank = 3
-    __init__ = _Conv.__init__  # its own __init__, so Keras 1 argument warnings name this class
 
 
 class Conv2DTranspose(_Convolution):
@@ -552,8 +549,6 @@ class Convolution2D(Conv2D):
 
 class AtrousConvolution2D(Convolution2D):
     """Keras 1's AtrousConvolution2D(nb_filter, nb_row, nb_col, atrous_rate=(2, 2)): a dilated Convolution2D."""
-
-    __init__ = Convolution2D.__init__  # its own __init__, so Keras 1 argument warnings name this class
 
 
 class Convolution3D(Conv3D):

@@ -82,7 +82,6 @@ class MaxPooling2D(_MaxPooling):
         >>> model = Sequential([Conv2D(32, 3, input_shape=(3, 32, 32)), MaxPooling2D(pool_size=(2, 2))])
     """
 
-    __init__ = _Pooling.__init__  # its own __init__, so Keras 1 argument warnings name this class
 
 
 class MaxPooling1D(_MaxPooling):
@@ -96,7 +95,6 @@ class MaxPooling1D(_MaxPooling):
     """
 
     rank = 1
-    __init__ = _Pooling.__init__  # its own __init__, so Keras 1 argument warnings name this class
 
 
 class MaxPooling3D(_MaxPooling):
@@ -107,7 +105,6 @@ class MaxPooling3D(_MaxPooling):
     """
 
     rank = 3
-    __init__ = _Pooling.__init__  # its own __init__, so Keras 1 argument warnings name this class
 
 
 class AveragePooling2D(_AveragePooling):
@@ -128,7 +125,6 @@ class AveragePooling2D(_AveragePooling):
         >>> layer = AveragePooling2D(pool_size=3, strides=2, padding="same")
     """
 
-    __init__ = _Pooling.__init__  # its own __init__, so Keras 1 argument warnings name this class
 
 
 class AveragePooling1D(_AveragePooling):
@@ -142,7 +138,6 @@ class AveragePooling1D(_AveragePooling):
     """
 
     rank = 1
-    __init__ = _Pooling.__init__  # its own __init__, so Keras 1 argument warnings name this class
 
 
 class AveragePooling3D(_AveragePooling):
@@ -153,7 +148,6 @@ class AveragePooling3D(_AveragePooling):
     """
 
     rank = 3
-    __init__ = _Pooling.__init__  # its own __init__, so Keras 1 argument warnings name this class
 
 
 class _GlobalPooling(Layer):
@@ -204,7 +198,6 @@ class GlobalMaxPooling2D(_GlobalMaxPooling):
         >>> model = Sequential([Conv2D(8, 3, input_shape=(3, 32, 32)), GlobalMaxPooling2D(), Dense(10)])
     """
 
-    __init__ = _GlobalPooling.__init__  # its own __init__, so Keras 1 argument warnings name this class
 
 
 class GlobalMaxPooling1D(_GlobalMaxPooling):
@@ -217,7 +210,6 @@ class GlobalMaxPooling1D(_GlobalMaxPooling):
     """
 
     rank = 1
-    __init__ = _GlobalPooling.__init__  # its own __init__, so Keras 1 argument warnings name this class
 
 
 class GlobalMaxPooling3D(_GlobalMaxPooling):
@@ -228,7 +220,6 @@ class GlobalMaxPooling3D(_GlobalMaxPooling):
     """
 
     rank = 3
-    __init__ = _GlobalPooling.__init__  # its own __init__, so Keras 1 argument warnings name this class
 
 
 class GlobalAveragePooling2D(_GlobalAveragePooling):
@@ -245,7 +236,6 @@ class GlobalAveragePooling2D(_GlobalAveragePooling):
         >>> model = Sequential([Conv2D(8, 3, input_shape=(3, 32, 32)), GlobalAveragePooling2D(), Dense(10)])
     """
 
-    __init__ = _GlobalPooling.__init__  # its own __init__, so Keras 1 argument warnings name this class
 
 
 class GlobalAveragePooling1D(_GlobalAveragePooling):
@@ -262,7 +252,6 @@ class GlobalAveragePooling1D(_GlobalAveragePooling):
     """
 
     rank = 1
-    __init__ = _GlobalPooling.__init__  # its own __init__, so Keras 1 argument warnings name this class
 
     def call(self, inputs, mask=None):
         if mask is None:
@@ -280,7 +269,6 @@ class GlobalAveragePooling3D(_GlobalAveragePooling):
     """
 
     rank = 3
-    __init__ = _GlobalPooling.__init__  # its own __init__, so Keras 1 argument warnings name this class
 
 
 # Keras's short names.

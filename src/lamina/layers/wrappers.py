@@ -84,6 +84,20 @@ class Bidirectional(Layer):
             return merged
         return (merged if isinstance(merged, list) else [merged]) + states
 
+    def compute_output_shape(self, input_shape):
+        # From the recurrent layers' shapes: running them on meta tensors is slow (see Recurrent).
+        shapes = self.forward_layer.compute_output_shape(input_shape)
+        output, states = (shapes[0], shapes[1:]) if self.return_state else (shapes, [])
+        if self.merge_mode is None:
+            merged = [output, output]
+        elif self.merge_mode == "concat":
+            merged = [output[:-1] + (2 * output[-1],)]
+        else:
+            merged = [output]
+        if not self.return_state and len(merged) == 1:
+            return merged[0]
+        return merged + list(states) * 2
+
     def compute_mask(self, inputs, mask=None):
         output_mask = mask if self.return_sequences else None
         masks = [output_mask] * (2 if self.merge_mode is None else 1)
