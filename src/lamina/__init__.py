@@ -1,7 +1,7 @@
 """lamina: a Keras-style applied deep learning library built on PyTorch."""
 from lamina import (
     activations, callbacks, config, constraints, initializers, layers, losses, metrics, models, optimizers,
-    regularizers, utils,
+    regularizers, saving, utils,
 )
 from lamina.models import Model, Sequential
 
@@ -9,5 +9,5 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Model", "Sequential", "activations", "callbacks", "config", "constraints", "initializers", "layers", "losses",
-    "metrics", "models", "optimizers", "regularizers", "utils",
+    "metrics", "models", "optimizers", "regularizers", "saving", "utils",
 ]

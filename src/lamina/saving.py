@@ -48,25 +48,77 @@ def save_model(model, path, include_optimizer=True):
 
 def load_model(path, custom_objects=None, compile=True, safe_mode=True):
     """Rebuilds a model saved with model.save(): architecture, weights, and (with compile=True) its compile
-    settings and optimizer state, so training continues where it stopped."""
-    archive = _open_archive(path)
-    with archive:
+    settings and optimizer state, so training continues where it stopped.
+
+    Classes and functions are looked up among lamina's own, those registered with @register_serializable, and
+    `custom_objects` ({'Name': class_or_function}); nothing named in the file is imported or executed.
+
+    Raises:
+        FileNotFoundError: no file at `path`.
+        ModelFileError (a ValueError): the file is truncated, corrupted or not a lamina model.
+        ValueError: the file names a class lamina does not know (pass it in custom_objects), or holds a Lambda
+            layer under safe_mode.
+    """
+    objects = {**_REGISTERED, **(custom_objects or {})}
+    with _open_archive(path) as archive:
         config = _read_config(archive, path)
-        _check_safe(config["model"], safe_mode)
+        _check_safe(config.get("model"), safe_mode)
         from lamina.models.config import deserialize_layer
 
         try:
-            model = deserialize_layer(config["model"], custom_objects)
-        except (KeyError, TypeError) as error:
-            raise ModelFileError(f"'{path}' holds a model config lamina cannot rebuild: {error}.") from error
-        _load_state(model, load_tensors(archive.read("model.safetensors")), path)
+            model = deserialize_layer(config["model"], objects)
+        except (KeyError, TypeError, AttributeError, IndexError) as error:
+            raise ModelFileError(f"'{path}' holds a model config lamina cannot rebuild: {error!r}.") from error
+        _load_state(model, _read_tensors(archive, "model.safetensors", path), path)
         if compile and config.get("compile"):
-            model.compile(**_deserialize_compile(config["compile"]))
+            model.compile(**_deserialize_compile(config["compile"], objects))
             if "optimizer.json" in archive.namelist():
-                structure = json.loads(archive.read("optimizer.json"))
-                tensors = load_tensors(archive.read("optimizer.safetensors"))
+                structure = _read_json(archive, "optimizer.json", path)
+                tensors = _read_tensors(archive, "optimizer.safetensors", path)
                 model.optimizer.load_state_dict(_join_tensors(structure, tensors))
     return model
+
+
+def _read_json(archive, name, path):
+    try:
+        return json.loads(archive.read(name))
+    except Exception as error:  # zip and JSON decoding fail in many ways on damaged files
+        raise ModelFileError(f"'{path}' is damaged: its {name} cannot be read ({error!r}).") from error
+
+
+def _read_tensors(archive, name, path):
+    try:
+        return load_tensors(archive.read(name))
+    except Exception as error:  # safetensors parses without unpickling; any failure means a damaged file
+        raise ModelFileError(f"'{path}' is damaged: its {name} cannot be read ({error!r}).") from error
+
+
+_REGISTERED = {}
+
+
+def register_serializable(package="Custom", name=None):
+    """Class decorator (or function decorator) making a custom layer, loss or metric loadable by name.
+
+    Example:
+        >>> @lamina.saving.register_serializable()
+        ... class Scale(lamina.layers.Layer): ...
+        >>> lamina.models.load_model("model.lamina")   # finds Scale without custom_objects
+    """
+    def register(obj):
+        key = name or obj.__name__
+        _REGISTERED[key] = obj
+        _REGISTERED[f"{package}>{key}"] = obj
+        return obj
+
+    return register
+
+
+register_keras_serializable = register_serializable
+
+
+def get_registered_objects():
+    """The objects registered with @register_serializable, by name."""
+    return dict(_REGISTERED)
 
 
 def save_weights(model, path):
@@ -148,7 +200,7 @@ def _open_archive(path):
         raise FileNotFoundError(f"No model file at '{path}'. Check the path; models are saved with model.save().")
     try:
         return zipfile.ZipFile(path)
-    except zipfile.BadZipFile as error:
+    except Exception as error:  # BadZipFile, and others on damaged headers
         raise ModelFileError(
             f"'{path}' is not a lamina model file (not a zip archive, or truncated/corrupted: {error}). "
             f"lamina saves models with model.save('name.lamina')."
@@ -158,25 +210,32 @@ def _open_archive(path):
 def _read_config(archive, path):
     try:
         config = json.loads(archive.read("config.json"))
-        archive.testzip()
-    except (KeyError, json.JSONDecodeError, zipfile.BadZipFile, OSError) as error:
-        raise ModelFileError(f"'{path}' is not a readable lamina model file: {error}.") from error
-    if not isinstance(config, dict) or config.get("format") != FORMAT:
+        damaged = archive.testzip()
+    except Exception as error:  # zip and JSON decoding fail in many ways on damaged files
+        raise ModelFileError(f"'{path}' is not a readable lamina model file: {error!r}.") from error
+    if damaged is not None:
+        raise ModelFileError(f"'{path}' is damaged: its member {damaged} fails its checksum.")
+    if not isinstance(config, dict) or config.get("format") != FORMAT or not isinstance(config.get("model"), dict):
         raise ModelFileError(f"'{path}' is a zip file but not a lamina model (no lamina config.json).")
     return config
 
 
 def _check_safe(spec, safe_mode):
+    """Refuses Lambda layers anywhere in the config (nested models and wrappers included) under safe_mode."""
     if not safe_mode:
         return
-    if spec.get("class_name") == "Lambda":
-        raise ValueError(
-            "The model contains a Lambda layer, whose function cannot be loaded without running code from outside "
-            "the file. If you trust the file, pass safe_mode=False and custom_objects={'function_name': function}."
-        )
-    config = spec.get("config", {})
-    for child in config.get("layers", []) if isinstance(config, dict) else []:
-        _check_safe(child, safe_mode)
+    if isinstance(spec, list):
+        for item in spec:
+            _check_safe(item, safe_mode)
+    elif isinstance(spec, dict):
+        if spec.get("class_name") == "Lambda":
+            raise ValueError(
+                "The model contains a Lambda layer, whose function cannot be loaded without running code from "
+                "outside the file. If you trust the file, pass safe_mode=False and "
+                "custom_objects={'function_name': function}."
+            )
+        for value in spec.values():
+            _check_safe(value, safe_mode)
 
 
 def _model_class_name(model):
@@ -207,8 +266,20 @@ def _compile_config(model):
             "loss_weights": _serialize_spec(model._loss_weights_given)}
 
 
-def _deserialize_compile(config):
-    return {key: value for key, value in config.items() if value is not None}
+def _deserialize_compile(config, objects):
+    """compile() arguments from the saved settings; custom names and configs resolved through `objects`."""
+    def resolve(spec):
+        if isinstance(spec, str) and spec in objects:
+            return objects[spec]
+        if isinstance(spec, dict) and spec.get("class_name") in objects:
+            return objects[spec["class_name"]].from_config(spec.get("config", {}))
+        if isinstance(spec, list):
+            return [resolve(item) for item in spec]
+        if isinstance(spec, dict) and "class_name" not in spec:
+            return {key: resolve(value) for key, value in spec.items()}
+        return spec
+
+    return {key: resolve(value) for key, value in config.items() if value is not None}
 
 
 def _contiguous(state):

@@ -22,14 +22,16 @@ def deserialize_layer(spec, custom_objects=None):
     from lamina.models.functional import Model
     from lamina.models.sequential import Sequential
 
+    from lamina.saving import get_registered_objects
+
     name = spec.get("class_name")
     classes = {"Functional": Model, "Model": Model, "Sequential": Sequential, **BUILTIN_LAYERS,
-               **(custom_objects or {})}
+               **get_registered_objects(), **(custom_objects or {})}
     cls = classes.get(name)
     if cls is None:
         raise ValueError(
             f"Unknown layer class '{name}'. If it is a custom layer, pass custom_objects={{'{name}': {name}}} "
-            f"(or register it with @lamina.saving.register_serializable())."
+            f"(or register the class with @lamina.saving.register_serializable())."
         )
     config = spec.get("config", {})
     if "custom_objects" in inspect.signature(cls.from_config).parameters:

@@ -67,8 +67,10 @@ class Optimizer(Configurable):
     def build(self, params):
         """Creates the torch.optim optimizer for `params` (trainable tensors)."""
         self.params = [p for p in params if p.requires_grad]
-        if not self.params:
-            raise ValueError("The model has no trainable weights to optimize (are all layers frozen?).")
+        self._built = True
+        if not self.params:  # a frozen model: steps change nothing, as in Keras
+            self.torch_optimizer = None
+            return
         arguments = self.torch_arguments()
         device = self.params[0].device
         # PyTorch's fused kernels (one kernel for all weights) are 2-3x faster per step, on CPU as on CUDA.
@@ -109,6 +111,9 @@ class Optimizer(Configurable):
         is skipped when they overflowed, as PyTorch's scaler does.
         """
         self._require_built()
+        if self.torch_optimizer is None:
+            self.iterations += 1
+            return
         if grad_scaler is not None:
             grad_scaler.unscale_(self.torch_optimizer)
         gradients = [p.grad for p in self.params if p.grad is not None]
@@ -143,18 +148,20 @@ class Optimizer(Configurable):
             torch.nn.utils.clip_grad_norm_(self.params, self.global_clipnorm, foreach=True)
 
     def _require_built(self):
-        if self.torch_optimizer is None:
+        if not getattr(self, "_built", False):
             raise ValueError(f"{type(self).__name__} is not built: call optimizer.build(model.trainable_weights) "
                              f"(compile() does it).")
 
     def state_dict(self):
         self._require_built()
-        return {"iterations": self.iterations, "torch": self.torch_optimizer.state_dict()}
+        torch_state = None if self.torch_optimizer is None else self.torch_optimizer.state_dict()
+        return {"iterations": self.iterations, "torch": torch_state}
 
     def load_state_dict(self, state):
         self._require_built()
         self.iterations = int(state["iterations"])
-        self.torch_optimizer.load_state_dict(state["torch"])
+        if self.torch_optimizer is not None:
+            self.torch_optimizer.load_state_dict(state["torch"])
 
     def get_config(self):
         rate = self._learning_rate

@@ -158,7 +158,9 @@ class Trainer:
             y_pred = self._forward(x, training=True)
             loss = self.compute_loss(x, y, y_pred, sample_weight)
         self.optimizer.zero_grad()
-        if self._grad_scaler is None:
+        if not loss.requires_grad:  # nothing trainable (a frozen model): nothing to update
+            self.optimizer.step()
+        elif self._grad_scaler is None:
             loss.backward()
             self.optimizer.step()
         else:
@@ -177,7 +179,8 @@ class Trainer:
 
     def predict_step(self, data):
         x = data[0] if isinstance(data, tuple) else data
-        return self._forward(x, training=False)
+        forward = self.__dict__.get("_forward", self)  # an uncompiled model predicts too
+        return forward(x, training=False)
 
     def compute_loss(self, x, y, y_pred, sample_weight=None):
         """The total loss: weighted per-output losses plus regularization penalties."""
@@ -216,6 +219,9 @@ class Trainer:
         verbose = _check_verbose(verbose)
         if not isinstance(validation_split, (int, float)) or not 0 <= validation_split < 1:
             raise ValueError(f"`validation_split` must be a number in [0, 1), received {validation_split!r}.")
+        if not self.optimizer.params:
+            warnings.warn(f"Model '{self.name}' has no trainable weights: fit() will not change it.", UserWarning,
+                          stacklevel=2)
         train_data = adapt(x, y, sample_weight, batch_size, shuffle, steps_per_epoch, self._device)
         val_data = None
         if validation_split:
