@@ -314,3 +314,16 @@ def test_fuzzed_files_raise_only_documented_errors(tmp_path, data):
 def _flip_byte(data, position, value):
     position %= len(data)
     return data[:position] + bytes([value]) + data[position + 1:]
+
+
+def test_saved_files_get_the_usual_permissions(tmp_path):
+    umask = os.umask(0o022)
+    try:
+        model = Sequential([L.Input((2,)), L.Dense(1)])
+        model.save(tmp_path / "m.lamina")
+        assert (tmp_path / "m.lamina").stat().st_mode & 0o777 == 0o644
+        os.chmod(tmp_path / "m.lamina", 0o600)
+        model.save(tmp_path / "m.lamina")  # an existing file keeps its permissions
+        assert (tmp_path / "m.lamina").stat().st_mode & 0o777 == 0o600
+    finally:
+        os.umask(umask)

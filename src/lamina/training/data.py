@@ -5,6 +5,8 @@ epoch costs no host-to-device copies and no per-sample Python work.
 """
 import collections.abc
 import math
+import numbers
+import warnings
 
 import numpy as np
 import torch
@@ -18,19 +20,59 @@ def to_tensor(value, name="x"):
     if isinstance(value, torch.Tensor):
         tensor = value
     else:
-        array = np.asarray(value)
+        array = _as_array(value, name)
         if array.dtype.kind in "OUSV":
-            raise TypeError(
-                f"`{name}` has dtype {array.dtype} ({array.dtype.kind!r}); lamina needs numeric arrays. Convert "
-                f"strings to numbers first (e.g. with a Tokenizer or to_categorical) and make sure every row has "
-                f"the same shape."
-            )
+            raise TypeError(_non_numeric_message(array, name))
         if array.dtype == np.bool_:
             array = array.astype(np.float32)
         tensor = torch.from_numpy(np.ascontiguousarray(array))
     if tensor.is_floating_point() and tensor.dtype != config.floatx_dtype():
         tensor = tensor.to(config.floatx_dtype())
     return tensor
+
+
+def _as_array(value, name):
+    """np.asarray(value), with an error naming the argument when nested lists have rows of different lengths."""
+    try:
+        return np.asarray(value)
+    except ValueError as error:
+        raise ValueError(
+            f"`{name}` could not be read as one array: its rows have different lengths or shapes ({error}). "
+            f"Pad sequences to one length (lamina.utils.pad_sequences) or pass a numpy array of one shape."
+        ) from None
+
+
+def _non_numeric_message(array, name):
+    if array.dtype.kind in "US":
+        received, fix = "strings", ("Convert strings to numbers first: a Tokenizer (texts to word indices) or "
+                                    "to_categorical (class names mapped to indices, then one-hot).")
+    else:
+        received, fix = "Python objects", (f"If it holds numbers, convert it with {name}.astype('float32'); if its "
+                                           f"rows have different lengths, pad them with lamina.utils.pad_sequences.")
+    return (f"`{name}` must be a numeric array (floats or integers), received an array of {received} (dtype "
+            f"{array.dtype}, shape {array.shape}). {fix}")
+
+
+def _is_plain_list(value):
+    """A (nested) list or tuple of Python numbers or strings: one array as numpy reads it, not a structure.
+
+    Only the first item of each level is looked at (a long list costs nothing); np.asarray checks the rest.
+    """
+    if not isinstance(value, (list, tuple)):
+        return False
+    return not value or isinstance(value[0], (numbers.Number, str, bytes, np.generic)) or _is_plain_list(value[0])
+
+
+def _structure_to_tensors(structure, name):
+    """Every array in a (nested) list/tuple/dict as a tensor; plain lists of numbers become one tensor."""
+    if _is_plain_list(structure):
+        return to_tensor(structure, name)
+    if isinstance(structure, (list, tuple)):
+        items = [_structure_to_tensors(item, name) for item in structure]
+        return items if isinstance(structure, list) else tuple(items)
+    if isinstance(structure, dict):
+        return {key: _structure_to_tensors(value, name) for key, value in structure.items()}
+    return to_tensor(structure, name)
 
 
 def _count_non_finite(tensor):
@@ -51,16 +93,17 @@ class ArrayData:
     """In-memory data (numpy arrays or tensors, or lists/dicts of them), batched by index on the device."""
 
     def __init__(self, x, y=None, sample_weight=None, batch_size=32, shuffle=False, device=None):
-        if batch_size is None:
-            batch_size = 32
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
-            raise ValueError(f"`batch_size` must be a positive integer, received {batch_size!r}.")
-        self.x = map_structure(lambda v: to_tensor(v, "x"), x)
-        self.y = None if y is None else map_structure(lambda v: to_tensor(v, "y"), y)
+        batch_size = check_batch_size(batch_size)
+        self.x = _structure_to_tensors(x, "x")
+        self.y = None if y is None else _structure_to_tensors(y, "y")
         self.sample_weight = None if sample_weight is None else to_tensor(sample_weight, "sample_weight")
         n_x = num_samples(self.x, "x")
         if n_x == 0:
-            raise ValueError("`x` is empty: fit/evaluate/predict need at least one sample.")
+            shapes = ", ".join(str(tuple(t.shape)) for t in flatten(self.x))
+            raise ValueError(
+                f"`x` is empty: fit/evaluate/predict need at least one sample, received 0 samples (shape {shapes}). "
+                f"Check that the data was loaded and that no filtering step removed every sample."
+            )
         if self.y is not None:
             n_y = num_samples(self.y, "y")
             if n_y != n_x:
@@ -69,7 +112,8 @@ class ArrayData:
                     f"Pass inputs and targets that line up sample for sample."
                 )
         if self.sample_weight is not None and int(self.sample_weight.shape[0]) != n_x:
-            raise ValueError(f"`sample_weight` has {int(self.sample_weight.shape[0])} entries for {n_x} samples.")
+            raise ValueError(f"`sample_weight` has {int(self.sample_weight.shape[0])} entries for {n_x} samples; give "
+                             f"one weight per sample (shape ({n_x},)), in the order of `x`.")
         self.size = n_x
         self.batch_size = batch_size
         self.shuffle = shuffle
@@ -79,16 +123,20 @@ class ArrayData:
             lambda t: t.to(self.device, non_blocking=True) if t is not None else None,
             [self.x, self.y, self.sample_weight])
 
-    def warn_non_finite(self):
-        """Warns once per array that holds NaN or inf values, naming it and the count."""
-        import warnings
+    def warn_non_finite(self, stacklevel=3, names=("x", "y", "sample_weight")):
+        """Warns once per array that holds NaN or inf values, naming it and the count.
 
-        for name, structure in (("x", self.x), ("y", self.y)):
-            for tensor in flatten(structure) if structure is not None else []:
+        The default stacklevel points at the user's call of fit(), which calls this method. `names` are the
+        arguments x, y and sample_weight came from, e.g. ('validation_data[0]', 'validation_data[1]', ...).
+        """
+        for name, structure in zip(names, (self.x, self.y, self.sample_weight)):
+            for label, tensor in _named_leaves(name, structure):
                 count = _count_non_finite(tensor)
                 if count:
-                    warnings.warn(f"`{name}` contains {count} NaN or infinite values; the loss may become NaN.",
-                                  RuntimeWarning, stacklevel=4)
+                    warnings.warn(
+                        f"`{label}` contains {count} NaN or infinite values (of {tensor.numel()}); the loss may "
+                        f"become NaN. Replace or drop them (e.g. np.nan_to_num, or remove those rows) before "
+                        f"training.", RuntimeWarning, stacklevel=stacklevel)
 
     def split(self, fraction):
         """(train, validation): the last `fraction` of the samples, taken before any shuffling, as Keras does."""
@@ -120,6 +168,31 @@ class ArrayData:
                    None if self.sample_weight is None else self.sample_weight[index])
 
 
+def check_batch_size(batch_size):
+    """batch_size as an int (32 when None); a TypeError or ValueError naming the argument otherwise."""
+    if batch_size is None:
+        return 32
+    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral):
+        raise TypeError(
+            f"`batch_size` must be a positive integer, received {batch_size!r} of type "
+            f"{type(batch_size).__name__}. Pass an int, e.g. batch_size=32."
+        )
+    if batch_size <= 0:
+        raise ValueError(f"`batch_size` must be a positive integer, received {batch_size!r}. Pass e.g. "
+                         f"batch_size=32 (or leave it out for the default, 32).")
+    return int(batch_size)
+
+
+def _named_leaves(name, structure):
+    """(label, tensor) pairs: 'x' for a single array, 'x[0]', "x['image']" inside lists and dicts."""
+    if structure is None:
+        return []
+    if isinstance(structure, torch.Tensor):
+        return [(name, structure)]
+    items = structure.items() if isinstance(structure, dict) else enumerate(structure)
+    return [pair for key, value in items for pair in _named_leaves(f"{name}[{key!r}]", value)]
+
+
 class IterableData:
     """Python generators, lamina.utils.Sequence objects, torch DataLoaders and Datasets.
 
@@ -129,13 +202,18 @@ class IterableData:
     def __init__(self, source, batch_size=32, shuffle=False, steps=None, device=None):
         from torch.utils.data import DataLoader, Dataset
 
+        if steps is None and _length(source) == 0:
+            raise ValueError(
+                f"The data source ({type(source).__name__}) is empty: it has no batch to train or evaluate on. "
+                f"Check that the Sequence/DataLoader/Dataset holds at least one sample."
+            )
         if isinstance(source, Dataset) and not isinstance(source, torch.utils.data.IterableDataset):
-            source = DataLoader(source, batch_size=batch_size or 32, shuffle=shuffle)
+            source = DataLoader(source, batch_size=check_batch_size(batch_size), shuffle=shuffle)
         self.source = source
         self.device = device or torch.device("cpu")
         self.shuffle = shuffle
         self.one_shot = isinstance(source, collections.abc.Iterator)
-        self.steps = steps if steps is not None else (len(source) if hasattr(source, "__len__") else None)
+        self.steps = steps if steps is not None else _length(source)
         self.size = None
 
     def __iter__(self):
@@ -165,6 +243,14 @@ class IterableData:
             self.source.on_epoch_end()
 
 
+def _length(source):
+    """len(source), or None for sources without one (generators, iterable datasets)."""
+    try:
+        return len(source)
+    except TypeError:
+        return None
+
+
 def _is_sequence(source):
     return hasattr(source, "__getitem__") and hasattr(source, "__len__") and not isinstance(
         source, torch.utils.data.DataLoader)
@@ -190,6 +276,11 @@ def unpack_batch(batch, device):
 
 def adapt(x, y=None, sample_weight=None, batch_size=32, shuffle=False, steps=None, device=None):
     """The adapter for whatever the user passed as x (and y)."""
+    if isinstance(x, (list, tuple)) and not x:
+        raise ValueError(
+            f"`x` is empty: fit/evaluate/predict need at least one sample, received an empty "
+            f"{type(x).__name__}. Check that the data was loaded."
+        )
     if _is_in_memory(x):
         return ArrayData(x, y, sample_weight, batch_size, shuffle, device)
     if y is not None:
@@ -202,7 +293,7 @@ def adapt(x, y=None, sample_weight=None, batch_size=32, shuffle=False, steps=Non
 
 
 def _is_in_memory(x):
-    if isinstance(x, (np.ndarray, torch.Tensor)):
+    if isinstance(x, (np.ndarray, torch.Tensor)) or (_is_plain_list(x) and len(x) > 0):
         return True
     if isinstance(x, dict):
         return all(_is_in_memory(v) for v in x.values())

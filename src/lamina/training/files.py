@@ -1,22 +1,51 @@
 """Atomic file writes: a crash or a full disk never leaves a half-written file in place of a good one."""
 import os
+import stat
 import tempfile
 
 
 def atomic_write(path, data):
-    """Writes bytes to `path` through a temporary file in the same folder, fsynced, then renamed over it."""
+    """Writes bytes to `path` through a temporary file in the same folder, fsynced, then renamed over it.
+
+    The temporary file is hidden (`.name.XXXX.tmp`) and removed on any error; the new file gets the old file's
+    permissions, or the usual ones for a new file (0666 less the umask). An OSError (full disk, no permission)
+    names the path and leaves the previous file untouched.
+    """
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"Cannot write '{path}': the folder '{folder}' does not exist. Create it first.")
-    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix="-" + os.path.basename(path))
+    temporary = None
     try:
+        descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(temporary, _permissions_for(path))
         os.replace(temporary, path)
+    except OSError as error:
+        _remove(temporary)
+        raise type(error)(error.errno, f"Cannot write '{path}': {error.strerror or error}. The previous file, if "
+                                       f"any, is unchanged.") from error
     except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+        _remove(temporary)
         raise
+
+
+def is_temporary_for(entry, name):
+    """Whether a folder entry is a temporary file atomic_write made (or a killed process left) for `name`."""
+    return entry.startswith(f".{name}.") and entry.endswith(".tmp")
+
+
+def _permissions_for(path):
+    if os.path.exists(path):
+        return stat.S_IMODE(os.stat(path).st_mode)
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def _remove(temporary):
+    if temporary is not None and os.path.exists(temporary):
+        os.unlink(temporary)

@@ -2,6 +2,7 @@
 import numpy as np
 import torch
 
+from lamina.identifiers import lookup, unknown_name_error
 from lamina.structure import flatten
 
 
@@ -22,17 +23,56 @@ def per_output(spec, output_names, argument, default=None):
 
 
 def metric_specs(metrics, output_names):
-    """A list (per output) of lists of metric identifiers."""
+    """A list (per output) of lists of metric identifiers; unknown metric names fail here, at compile time."""
     if metrics is None:
         return [[] for _ in output_names]
     if isinstance(metrics, dict):
-        return [list(m) if isinstance(m, (list, tuple)) else [m] if m is not None else []
-                for m in per_output(metrics, output_names, "metrics")]
-    if isinstance(metrics, (list, tuple)) and metrics and all(isinstance(m, (list, tuple)) for m in metrics):
-        return [list(m) for m in per_output(list(metrics), output_names, "metrics")]
-    if not isinstance(metrics, (list, tuple)):
-        metrics = [metrics]
-    return [list(metrics) for _ in output_names]
+        specs = [list(m) if isinstance(m, (list, tuple)) else [m] if m is not None else []
+                 for m in per_output(metrics, output_names, "metrics")]
+    elif isinstance(metrics, (list, tuple)) and metrics and all(isinstance(m, (list, tuple)) for m in metrics):
+        specs = [list(m) for m in per_output(list(metrics), output_names, "metrics")]
+    else:
+        specs = [list(metrics) if isinstance(metrics, (list, tuple)) else [metrics] for _ in output_names]
+    for spec in (spec for output_specs in specs for spec in output_specs):
+        _check_metric_name(spec)
+    return specs
+
+
+def check_identifiers(loss=None, metrics=None, weighted_metrics=None):
+    """Resolves every loss and checks every metric name in compile()'s arguments, whatever their nesting.
+
+    For compile() to call before it knows the model's outputs (a Sequential without an input shape), so that a
+    typo fails in compile() rather than on the first fit().
+    """
+    from lamina import losses as losses_module
+
+    for spec in _leaves(loss):
+        losses_module.get(spec)
+    for spec in _leaves(metrics) + _leaves(weighted_metrics):
+        _check_metric_name(spec)
+
+
+def _leaves(spec):
+    if spec is None:
+        return []
+    if isinstance(spec, dict):
+        return [leaf for value in spec.values() for leaf in _leaves(value)]
+    if isinstance(spec, (list, tuple)):
+        return [leaf for value in spec for leaf in _leaves(value)]
+    return [spec]
+
+
+def _check_metric_name(spec):
+    """Metric names are resolved on the first batch (they depend on target shapes); their spelling is checked now."""
+    from lamina import metrics as metrics_module
+
+    if not isinstance(spec, str):
+        return
+    special = metrics_module.ACCURACY_NAMES + metrics_module.CROSSENTROPY_NAMES
+    if spec.lower() in special or lookup(metrics_module.ALL_METRICS, spec) is not None:
+        return
+    names = {name for names in metrics_module._CLASSES.values() for name in names}
+    raise unknown_name_error("metric", spec, sorted(names | set(special)))
 
 
 def resolve_metrics(model, y_true, y_pred):
@@ -54,9 +94,12 @@ def resolve_metrics(model, y_true, y_pred):
     return resolved
 
 
-def as_list(values, count):
+def as_list(values, count, names=None):
+    """One entry per output; a dict is matched to the outputs by `names` (output names) when they are given."""
     if values is None:
         return [None] * count
+    if isinstance(values, dict) and names is not None:
+        return [values.get(name) for name in names]
     if count == 1 and not (isinstance(values, (list, tuple)) and len(values) == 1):
         return [values]
     if isinstance(values, dict):
@@ -71,57 +114,148 @@ def _is_sparse_loss(loss):
 def check_shapes(model, y_true, y_pred, loss_functions):
     """A clear error when a target cannot meet its output, with the Flatten hint for Dense on N-D inputs."""
     for name, truth, prediction, loss in zip(model.output_names, y_true, y_pred, loss_functions):
-        if truth is None or loss is None:
-            continue
-        expected = tuple(prediction.shape)
-        received = tuple(truth.shape)
-        if _is_sparse_loss(loss):
-            fits = received in (expected[:-1], expected[:-1] + (1,))
-        else:
-            fits = received == expected or (len(received) == len(expected) - 1 and expected[-1] == 1
-                                            and received == expected[:-1]) or (
-                len(received) == len(expected) and received[:-1] == expected[:-1] and received[-1] == 1
-                and expected[-1] == 1)
-        if fits:
-            continue
-        hint = ""
-        if len(expected) > 2 and len(received) == 2:
-            hint = (f" The output is {len(expected)}-D because Dense applies to the last axis of an N-D input: "
-                    f"add Flatten() (or a global pooling layer) before the first Dense layer.")
-        elif _is_sparse_loss(loss):
-            hint = " Sparse crossentropy expects integer class labels of shape (batch,), one per sample."
-        elif len(received) == len(expected) and received[-1] != expected[-1] and len(received) == 2:
-            hint = (" If the targets are class indices, use loss='sparse_categorical_crossentropy' or one-hot "
-                    "encode them with lamina.utils.to_categorical.")
-        raise ValueError(
-            f"Target shape {received} does not match the shape {expected} of model output '{name}'.{hint}"
-        )
+        if truth is not None and loss is not None:
+            check_target_shape(name, tuple(truth.shape), tuple(prediction.shape), loss)
+
+
+def _same_shape(received, expected):
+    """Shapes equal, where None in `expected` (a symbolic output shape) matches any size."""
+    return len(received) == len(expected) and all(e is None or e == r for r, e in zip(received, expected))
+
+
+def check_target_shape(name, received, expected, loss):
+    """Raises a ValueError when targets of shape `received` cannot meet an output of shape `expected`."""
+    if _is_sparse_loss(loss):
+        fits = _same_shape(received, expected[:-1]) or _same_shape(received, expected[:-1] + (1,))
+    else:
+        fits = _same_shape(received, expected) or (
+            expected[-1] == 1 and _same_shape(received, expected[:-1])) or (
+            received[-1:] == (1,) and expected[-1] == 1 and _same_shape(received[:-1], expected[:-1]))
+    if fits:
+        return
+    hint = ""
+    if len(expected) > 2 and len(received) == 2:
+        hint = (f" The output is {len(expected)}-D because Dense applies to the last axis of an N-D input: "
+                f"add Flatten() (or a global pooling layer) before the first Dense layer.")
+    elif _is_sparse_loss(loss):
+        hint = (" Sparse crossentropy expects integer class labels of shape (batch,), one per sample; for one-hot "
+                "targets use loss='categorical_crossentropy'.")
+    elif len(received) <= 2 and len(expected) == 2 and received[-1:] != expected[-1:] and expected[-1] != 1:
+        hint = (" If the targets are class indices, use loss='sparse_categorical_crossentropy' or one-hot "
+                "encode them with lamina.utils.to_categorical.")
+    else:
+        hint = " Reshape the targets or change the model's last layer to give that shape."
+    raise ValueError(
+        f"Target shape {received} does not match the shape {expected} of model output '{name}'.{hint}"
+    )
 
 
 def check_arrays(model, data):
-    """Checks in-memory targets once, before training: sparse labels must be valid class indices."""
+    """Checks in-memory data once, before training: input shapes, target structure and shapes, sparse labels.
+
+    Errors surface here, before any callback runs or any weight changes, instead of on the first batch.
+    """
+    if getattr(model, "_graph", None) is not None and hasattr(model, "_check_inputs"):
+        model._check_inputs(data.x)
     if data.y is None:
-        return
-    for name, truth, loss, output in zip(model.output_names, as_list(data.y, len(model.outputs)),
-                                         model._loss_functions, model.outputs):
-        if truth is None or loss is None or not _is_sparse_loss(loss):
-            continue
-        classes = output.shape[-1]
-        low, high = int(truth.min()), int(truth.max())
-        if low < 0 or (classes is not None and high >= classes):
+        needing = [(name, getattr(loss, "name", loss)) for name, loss in zip(model.output_names, model._loss_functions)
+                   if loss is not None]
+        if needing:
             raise ValueError(
-                f"Labels for output '{name}' must be class indices in [0, {classes}) for sparse crossentropy; "
-                f"received values from {low} to {high}. Check the labels or the size of the last Dense layer."
+                f"No targets were given (y is None), but the model was compiled with a loss that compares outputs "
+                f"to targets: {', '.join(f'{loss!r} for output {name!r}' for name, loss in needing)}. Pass the "
+                f"targets (model.fit(x, y), validation_data=(x_val, y_val)), or compile with loss=None if the model "
+                f"adds its own losses with add_loss()."
             )
+        return
+    output_names = model.output_names
+    data.y = _match_targets_to_outputs(data.y, output_names)
+    for name, truth, loss, output in zip(output_names, as_list(data.y, len(output_names)), model._loss_functions,
+                                         model.outputs):
+        if truth is None or loss is None:
+            continue
+        expected = (int(truth.shape[0]),) + tuple(output.shape[1:])
+        check_target_shape(name, tuple(truth.shape), expected, loss)
+        if _is_sparse_loss(loss):
+            _check_sparse_labels(name, truth, loss, output)
+
+
+def _match_targets_to_outputs(y, output_names):
+    """y with one entry per output, in output order (a dict is reordered by output name)."""
+    count = len(output_names)
+    if isinstance(y, dict):
+        unknown = [key for key in y if key not in output_names]
+        missing = [name for name in output_names if name not in y]
+        if unknown or missing:
+            raise ValueError(
+                f"`y` is a dict with keys {list(y)}, but the model's outputs are {output_names}"
+                + (f"; unknown keys: {unknown}" if unknown else "") + (f"; missing: {missing}" if missing else "")
+                + ". Key the targets by output name (the name of each output layer)."
+            )
+        return y[output_names[0]] if count == 1 else {name: y[name] for name in output_names}
+    if isinstance(y, (list, tuple)) and len(y) != count and not (count == 1 and len(y) == 1):
+        raise ValueError(
+            f"`y` has {len(y)} target arrays but the model has {count} output(s) ({output_names}); give one target "
+            f"array per output, in output order, or a dict keyed by output name."
+        )
+    return y
+
+
+def _check_sparse_labels(name, truth, loss, output):
+    """Sparse crossentropy labels must be finite whole numbers in [0, classes) (or the loss's ignore_class)."""
+    arguments = getattr(loss, "arguments", {})
+    classes = output.shape[arguments.get("axis", -1)]
+    labels = truth
+    if arguments.get("ignore_class") is not None:
+        labels = truth[truth != arguments["ignore_class"]]
+    if labels.numel() == 0:
+        return
+    valid_range = f"[0, {classes})" if classes is not None else "[0, classes)"
+    if labels.is_floating_point():
+        bad = int((~torch.isfinite(labels)).sum())
+        if bad:
+            raise ValueError(
+                f"Labels for output '{name}' must be class indices in {valid_range} for sparse crossentropy; "
+                f"received {bad} NaN or infinite labels. Remove those samples or fix their labels."
+            )
+        fractional = labels[labels != labels.round()]
+        if fractional.numel():
+            raise ValueError(
+                f"Labels for output '{name}' must be whole class indices in {valid_range} for sparse crossentropy; "
+                f"received {fractional.numel()} fractional values such as {float(fractional[0]):g}. For "
+                f"probabilities or one-hot targets use loss='categorical_crossentropy'."
+            )
+    low, high = int(labels.min()), int(labels.max())
+    if low < 0:
+        fix = "Class indices count from 0: shift the labels (e.g. y - y.min()) or drop the negative ones."
+    elif classes is not None and high >= classes:
+        fix = (f"Check the labels (they count from 0) or give the last layer one unit per class (at least "
+               f"{high + 1}).")
+    else:
+        return
+    raise ValueError(
+        f"Labels for output '{name}' must be class indices in {valid_range} for sparse crossentropy; received "
+        f"values from {low} to {high}. {fix}"
+    )
 
 
 def class_weights_to_sample_weights(class_weight, y, sample_weight):
     """Per-sample weights from {class index: weight}, for sparse, one-hot or binary targets."""
+    if not isinstance(class_weight, dict):
+        raise TypeError(f"`class_weight` must be a dict {{class index: weight}}, received "
+                        f"{type(class_weight).__name__}. Example: class_weight={{0: 1.0, 1: 5.0}}.")
+    if not class_weight:
+        return sample_weight
     truth = flatten(y)[0]
     if truth.ndim >= 2 and truth.shape[-1] > 1:
         classes = truth.argmax(dim=-1)
     else:
+        if truth.is_floating_point() and not bool(torch.isfinite(truth).all()):
+            raise ValueError("`class_weight` needs finite class labels in `y`; received NaN or infinite labels.")
         classes = truth.reshape(truth.shape[0]).round().long()
+    if int(classes.min()) < 0 or min(class_weight) < 0:
+        raise ValueError(f"`class_weight` needs class indices >= 0 in `y` and in its keys; received labels from "
+                         f"{int(classes.min())} and keys {sorted(class_weight)}.")
     table = torch.ones(int(max(max(class_weight) + 1, int(classes.max()) + 1)), device=truth.device)
     for index, weight in class_weight.items():
         table[int(index)] = float(weight)
@@ -140,5 +274,7 @@ def concatenate_batches(outputs):
 
 
 def batch_length(x):
-    leaf = flatten(x)[0]
+    from lamina.training.data import _is_plain_list
+
+    leaf = x if _is_plain_list(x) else flatten(x)[0]
     return int(np.shape(leaf)[0]) if np.ndim(leaf) else 1

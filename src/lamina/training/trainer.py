@@ -1,6 +1,7 @@
 """compile / fit / evaluate / predict: the training engine every lamina Model has."""
 import contextlib
 import functools
+import numbers
 import warnings
 
 import numpy as np
@@ -91,6 +92,7 @@ class Trainer:
         kwargs.pop("sample_weight_mode", None)
         if kwargs:
             raise TypeError(f"compile() got unexpected keyword arguments: {sorted(kwargs)}.")
+        targets.check_identifiers(loss, metrics, weighted_metrics)
         arguments = dict(optimizer=optimizers.get(optimizer), loss=loss, metrics=metrics, loss_weights=loss_weights,
                          weighted_metrics=weighted_metrics, jit_compile=jit_compile,
                          precision=config.normalize_precision(precision or config.precision()))
@@ -106,7 +108,7 @@ class Trainer:
 
         self._pending_compile = None
         output_names = self.output_names
-        self._output_count = len(output_names)
+        self._output_names, self._output_count = output_names, len(output_names)
         self.optimizer = optimizer
         self.loss = loss
         self._metric_specs_given, self._loss_weights_given = metrics, loss_weights
@@ -184,7 +186,8 @@ class Trainer:
 
     def compute_loss(self, x, y, y_pred, sample_weight=None):
         """The total loss: weighted per-output losses plus regularization penalties."""
-        y_true, outputs = targets.as_list(y, self._output_count), targets.as_list(y_pred, self._output_count)
+        y_true = targets.as_list(y, self._output_count, self._output_names)  # a dict y is matched by output name
+        outputs = targets.as_list(y_pred, self._output_count)
         if self._metrics is None:
             targets.check_shapes(self, y_true, outputs, self._loss_functions)
         total = None
@@ -200,7 +203,8 @@ class Trainer:
         return total
 
     def compute_metrics(self, x, y, y_pred, sample_weight, loss):
-        y_true, outputs = targets.as_list(y, self._output_count), targets.as_list(y_pred, self._output_count)
+        y_true = targets.as_list(y, self._output_count, self._output_names)  # a dict y is matched by output name
+        outputs = targets.as_list(y_pred, self._output_count)
         if self._metrics is None:
             self._metrics = targets.resolve_metrics(self, y_true, outputs)
         batch_size = int(flatten(x)[0].shape[0])
@@ -217,8 +221,14 @@ class Trainer:
         epochs = _legacy_epochs(kwargs, epochs, "fit")
         self._require_compiled("fit", x)
         verbose = _check_verbose(verbose)
+        if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral):
+            raise TypeError(f"`epochs` must be a whole number, received {epochs!r} of type "
+                            f"{type(epochs).__name__}. Pass an int, e.g. epochs=10.")
+        if epochs < 0:
+            raise ValueError(f"`epochs` must be >= 0, received {epochs}. Pass e.g. epochs=10.")
         if not isinstance(validation_split, (int, float)) or not 0 <= validation_split < 1:
-            raise ValueError(f"`validation_split` must be a number in [0, 1), received {validation_split!r}.")
+            raise ValueError(f"`validation_split` must be a number in [0, 1), received {validation_split!r}. "
+                             f"E.g. validation_split=0.2 holds out the last 20% of the samples.")
         if not self.optimizer.params:
             warnings.warn(f"Model '{self.name}' has no trainable weights: fit() will not change it.", UserWarning,
                           stacklevel=2)
@@ -231,6 +241,8 @@ class Trainer:
         elif validation_data is not None:
             val_data = self._validation_adapter(validation_data, validation_batch_size or batch_size,
                                                 validation_steps)
+            if isinstance(val_data, ArrayData):
+                val_data.warn_non_finite(names=("validation_data[0]", "validation_data[1]", "validation_data[2]"))
         if isinstance(train_data, ArrayData):
             if class_weight is not None:
                 train_data.sample_weight = targets.class_weights_to_sample_weights(
@@ -243,7 +255,9 @@ class Trainer:
         train_hooks = callback_list.wants_batch_hooks("train")
         self.stop_training = False
         self.train()
+        self._initial_epoch = None  # BackupAndRestore sets it in on_train_begin: the epoch after its backup
         callback_list.on_train_begin()
+        initial_epoch = self._initial_epoch or initial_epoch
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             callback_list.on_epoch_begin(epoch)
@@ -443,7 +457,10 @@ class Trainer:
                 "`validation_data` must be a tuple (x_val, y_val), a generator, a Sequence or a DataLoader; "
                 f"received a {type(validation_data).__name__}."
             )
-        return adapt(validation_data, batch_size=batch_size, steps=steps, device=self._device)
+        data = adapt(validation_data, batch_size=batch_size, steps=steps, device=self._device)
+        if isinstance(data, ArrayData):
+            targets.check_arrays(self, data)
+        return data
 
     def _is_single_sample(self, x):
         if self._graph is None or not isinstance(x, (np.ndarray, torch.Tensor)) or len(self.inputs) != 1:
