@@ -70,3 +70,13 @@ def test_tensorboard_writes_keras_named_scalars(tmp_path):
     assert {"epoch_loss", "epoch_accuracy", "epoch_learning_rate"} <= set(train.Tags()["scalars"])
     assert [event.value for event in validation.Scalars("epoch_loss")] == pytest.approx(history.history["val_loss"])
     assert [event.step for event in train.Scalars("epoch_loss")] == [0, 1]
+
+
+def test_checkpoint_every_n_batches(tmp_path):
+    net = model()
+    net.fit(X, Y, epochs=2, batch_size=8, verbose=0,
+            callbacks=[callbacks.ModelCheckpoint(tmp_path / "step-{epoch}-{loss:.3f}.lamina", save_freq=3)])
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert len(names) == 2 and names[0].startswith("step-1-") and names[1].startswith("step-2-")  # batches 3 and 6
+    with pytest.raises(ValueError, match="`save_freq` must be 'epoch' or a positive number of batches"):
+        callbacks.ModelCheckpoint(tmp_path / "x", save_freq="batch")

@@ -238,6 +238,7 @@ class ModelCheckpoint(_Monitor):
             no fields: the best model).
         save_weights_only: save_weights() (a safetensors file) instead of save() (architecture, weights and
             optimizer state in one file).
+        save_freq: 'epoch', or save every `save_freq` training batches (the logs are then the batch's).
         mode, initial_value_threshold: as EarlyStopping's mode and baseline.
     Files are written atomically: an interrupted save never leaves a half-written checkpoint.
     """
@@ -254,16 +255,32 @@ class ModelCheckpoint(_Monitor):
             self.period = 1
         if kwargs:
             raise TypeError(f"Unrecognized keyword arguments passed to ModelCheckpoint: {kwargs}.")
-        if save_freq != "epoch":
-            raise ValueError(f"ModelCheckpoint: only save_freq='epoch' is supported, received {save_freq!r}.")
+        if save_freq != "epoch" and (isinstance(save_freq, bool) or not isinstance(save_freq, int) or save_freq <= 0):
+            raise ValueError(f"ModelCheckpoint: `save_freq` must be 'epoch' or a positive number of batches, "
+                             f"received {save_freq!r}.")
         super().__init__(monitor, mode, 0, "ModelCheckpoint")
         self.filepath, self.verbose = os.fspath(filepath), verbose
         self.save_best_only, self.save_weights_only = save_best_only, save_weights_only
+        self.save_freq = save_freq
         self.best = initial_value_threshold
+        self.epoch = self.batches_seen = 0
+
+    def _overrides(self, *hooks):
+        return self.save_freq != "epoch" and super()._overrides(*hooks)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.batches_seen += 1
+        if self.batches_seen % self.save_freq == 0:  # only called with an integer save_freq (see _overrides)
+            self._save(self.epoch, logs)
 
     def on_epoch_end(self, epoch, logs=None):
-        if (epoch + 1) % self.period:
-            return
+        if self.save_freq == "epoch" and (epoch + 1) % self.period == 0:
+            self._save(epoch, logs)
+
+    def _save(self, epoch, logs):
         logs = dict(logs or {})
         if self.save_best_only:
             current = self._current(logs)

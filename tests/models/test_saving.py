@@ -327,3 +327,19 @@ def test_saved_files_get_the_usual_permissions(tmp_path):
         assert (tmp_path / "m.lamina").stat().st_mode & 0o777 == 0o600
     finally:
         os.umask(umask)
+
+
+def test_losses_metrics_and_optimizers_round_trip_through_their_configs():
+    from lamina import losses, metrics, optimizers
+
+    for family, names in ((losses, ["mse", "huber", "binary_crossentropy", "sparse_categorical_crossentropy"]),
+                          (metrics, ["auc", "precision", "f1_score", "top_k_categorical_accuracy", "rmse"]),
+                          (optimizers, ["sgd", "rmsprop", "adam", "adamw", "adagrad", "adadelta", "adamax", "nadam"])):
+        for name in names:
+            obj = family.get(name)
+            clone = family.get({"class_name": type(obj).__name__, "config": obj.get_config()})
+            assert type(clone) is type(obj) and clone.get_config() == obj.get_config(), name
+    schedule = optimizers.schedules.ExponentialDecay(0.1, 10, 0.5)
+    optimizer = optimizers.SGD(learning_rate=schedule, momentum=0.9, clipnorm=1.0)
+    clone = optimizers.get({"class_name": "SGD", "config": optimizer.get_config()})
+    assert clone.get_config() == optimizer.get_config() and clone.learning_rate == schedule(0)
