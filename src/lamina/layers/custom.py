@@ -46,13 +46,18 @@ class Lambda(Layer):
     def from_config(cls, config, custom_objects=None):
         config = dict(config)
         name = config.pop("function")
-        function = (custom_objects or {}).get(name)
-        if function is None:
-            raise ValueError(
-                f"Lambda layer '{config.get('name')}' needs its function '{name}', which is not stored in saved "
-                f"models. Pass custom_objects={{'{name}': {name}}} (and safe_mode=False to load_model)."
-            )
+        function = _user_object(custom_objects, name, (
+            f"Lambda layer '{config.get('name')}' needs its function '{name}', which is not stored in saved models. "
+            f"Pass custom_objects={{'{name}': {name}}} (and safe_mode=False to load_model)."))
         return cls(function, **config)
+
+
+def _user_object(custom_objects, name, message):
+    """The object the user passed for `name` (code is never read from a file), or a ValueError with `message`."""
+    found = (custom_objects or {}).get(name)
+    if found is None:
+        raise ValueError(message)
+    return found
 
 
 def _has_signature(function):
@@ -110,12 +115,9 @@ class TorchModule(Layer):
     def from_config(cls, config, custom_objects=None):
         config = dict(config)
         name = config.pop("module")
-        factory = (custom_objects or {}).get(name)
-        if factory is None:
-            raise ValueError(
-                f"TorchModule layer '{config.get('name')}' wraps a '{name}', whose code is not stored in saved "
-                f"models. Pass custom_objects={{'{name}': factory}}, where factory() builds a new '{name}'."
-            )
+        factory = _user_object(custom_objects, name, (
+            f"TorchModule layer '{config.get('name')}' wraps a '{name}', whose code is not stored in saved models. "
+            f"Pass custom_objects={{'{name}': factory}}, where factory() builds a new '{name}'."))
         return cls(factory(), **config)
 
 
