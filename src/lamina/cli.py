@@ -1,6 +1,8 @@
 """The `lamina` command: `lamina demo`, and the commands of lamina's applications."""
 import argparse
+import os
 import sys
+import time
 
 import lamina
 
@@ -12,7 +14,89 @@ def build_parser():
     demo = commands.add_parser("demo", help="train two small models on data that ships with lamina")
     demo.add_argument("--quick", action="store_true", help="fewer epochs (a smoke test)")
     demo.set_defaults(func=_run_demo)
+    _add_word2vec_commands(commands)
     return parser
+
+
+def _add_word2vec_commands(commands):
+    train = commands.add_parser("word2vec", help="train word vectors on a text file (one sentence per line)")
+    train.add_argument("corpus", help="text file: whitespace-separated tokens, one sentence per line")
+    train.add_argument("-o", "--output", required=True,
+                       help="where to write the vectors in word2vec format (binary for .bin, else text)")
+    train.add_argument("--size", type=int, default=100, help="vector size (100)")
+    train.add_argument("--window", type=int, default=5, help="maximum context distance (5)")
+    train.add_argument("--min-count", type=int, default=5, help="ignore words rarer than this (5)")
+    train.add_argument("--sg", action="store_true", help="skip-gram (default: CBOW)")
+    train.add_argument("--hs", action="store_true", help="hierarchical softmax (default: negative sampling)")
+    train.add_argument("--negative", type=int, default=5, help="negative samples per word (5; 0 with --hs)")
+    train.add_argument("--epochs", type=int, default=5, help="passes over the corpus (5)")
+    train.add_argument("--sample", type=float, default=1e-3, help="downsampling threshold of frequent words")
+    train.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="threads (all cores)")
+    train.add_argument("--seed", type=int, default=1, help="random seed (runs with one seed are identical)")
+    train.add_argument("--text", action="store_true", help="write text format even for a .bin output")
+    train.set_defaults(func=_run_word2vec)
+    similar = commands.add_parser("similar-words", help="nearest words, or an analogy: king - man + woman")
+    similar.add_argument("vectors", help="vectors in word2vec format (.bin binary, else text), or a lamina "
+                                         ".kv file")
+    similar.add_argument("query", nargs="+", help="a word, or words joined by + and -: king - man + woman")
+    similar.add_argument("-n", "--topn", type=int, default=10, help="how many words to show (10)")
+    similar.set_defaults(func=_run_similar_words)
+
+
+def _run_word2vec(args):
+    from lamina.word2vec import Word2Vec
+
+    if not os.path.isfile(args.corpus):
+        raise SystemExit(f"lamina word2vec: no corpus file at '{args.corpus}'.")
+    start = time.perf_counter()
+    model = Word2Vec(corpus_file=args.corpus, vector_size=args.size, window=args.window, min_count=args.min_count,
+                     sg=int(args.sg), hs=int(args.hs), negative=args.negative, epochs=args.epochs,
+                     sample=args.sample, workers=args.workers, seed=args.seed)
+    binary = args.output.endswith(".bin") and not args.text
+    model.wv.save_word2vec_format(args.output, binary=binary)
+    print(f"{len(model.wv):,} words x {args.size} dimensions written to {args.output} "
+          f"({'binary' if binary else 'text'} word2vec format) in {time.perf_counter() - start:.1f} s.")
+    return 0
+
+
+def parse_query(terms):
+    """['king', '-', 'man', '+', 'woman'] (or the one string 'king - man + woman') -> (positive, negative) words.
+
+    Operators are separate tokens, so hyphenated words ('e-mail') stay whole.
+    """
+    tokens = [token for term in terms for token in term.split()]
+    positive, negative, sign = [], [], "+"
+    for token in tokens:
+        if token in "+-":
+            sign = token
+        else:
+            (positive if sign == "+" else negative).append(token)
+            sign = "+"
+    if not positive:
+        raise SystemExit("lamina similar-words: the query needs at least one word with +, e.g. king - man + woman.")
+    return positive, negative
+
+
+def _run_similar_words(args):
+    from lamina.word2vec import KeyedVectors
+
+    if not os.path.isfile(args.vectors):
+        raise SystemExit(f"lamina similar-words: no vectors file at '{args.vectors}'.")
+    if args.vectors.endswith(".kv"):
+        vectors = KeyedVectors.load(args.vectors)
+    else:
+        vectors = KeyedVectors.load_word2vec_format(args.vectors, binary=args.vectors.endswith(".bin"))
+    positive, negative = parse_query(args.query)
+    try:
+        results = vectors.most_similar(positive=positive, negative=negative, topn=args.topn)
+    except KeyError as error:
+        raise SystemExit(f"lamina similar-words: {error.args[0]}") from None
+    query = " ".join([positive[0]] + [f"+ {w}" for w in positive[1:]] + [f"- {w}" for w in negative])
+    print(f"Nearest to {query}:")
+    width = max(len(word) for word, _ in results) if results else 0
+    for word, similarity in results:
+        print(f"  {word:<{width}}  {similarity:.4f}")
+    return 0
 
 
 def _run_demo(args):

@@ -1,0 +1,118 @@
+"""Corpus readers and the job stream that feeds the training kernels."""
+
+import itertools
+import os
+
+import numpy as np
+
+MAX_SENTENCE_LENGTH = 10000
+
+
+class LineSentence:
+    """Stream a text file as sentences: one sentence per line, tokens split on whitespace.
+
+    Iterating twice reads the file twice, so a `LineSentence` can be passed to `Word2Vec` for any number of
+    epochs without holding the corpus in memory. Lines longer than `max_sentence_length` tokens are cut into
+    consecutive pieces of at most that length (nothing is dropped).
+
+    Args:
+        source: path of a UTF-8 text file (str or os.PathLike).
+        max_sentence_length: longest sentence yielded; longer lines are split.
+        limit: read at most this many lines (None reads the whole file).
+
+    Example:
+        >>> sentences = LineSentence("corpus.txt")  # doctest: +SKIP
+        >>> model = Word2Vec(sentences, min_count=1)  # doctest: +SKIP
+    """
+
+    def __init__(self, source, max_sentence_length=MAX_SENTENCE_LENGTH, limit=None):
+        if not isinstance(source, (str, os.PathLike)):
+            raise TypeError(
+                f"LineSentence: `source` must be a file path (str or os.PathLike), received "
+                f"{type(source).__name__}. For token lists in memory, pass the list to Word2Vec directly."
+            )
+        if not os.path.isfile(source):
+            raise ValueError(f"LineSentence: `source` file {str(source)!r} does not exist. Pass an existing path.")
+        if int(max_sentence_length) < 1:
+            raise ValueError(
+                f"LineSentence: `max_sentence_length` must be >= 1, received {max_sentence_length}."
+            )
+        self.source = source
+        self.max_sentence_length = int(max_sentence_length)
+        self.limit = limit
+
+    def __iter__(self):
+        with open(self.source, encoding="utf8") as handle:
+            for line in itertools.islice(handle, self.limit):
+                tokens = line.split()
+                for start in range(0, len(tokens), self.max_sentence_length):
+                    yield tokens[start:start + self.max_sentence_length]
+
+
+def resolve_corpus(corpus_iterable, corpus_file, caller):
+    """Return one restartable iterable of sentences from exactly one of `corpus_iterable` / `corpus_file`."""
+    if (corpus_iterable is None) == (corpus_file is None):
+        raise TypeError(
+            f"{caller}: pass exactly one of `corpus_iterable` (a list of token lists or a LineSentence) and "
+            f"`corpus_file` (a path), received "
+            f"{'both' if corpus_iterable is not None else 'neither'}."
+        )
+    if corpus_file is not None:
+        return LineSentence(corpus_file)
+    if isinstance(corpus_iterable, (str, bytes)):
+        raise TypeError(
+            f"{caller}: `corpus_iterable` must be an iterable of token lists, received a string. Pass "
+            f"`corpus_file=` for a path, or `[text.split()]` for one sentence."
+        )
+    return corpus_iterable
+
+
+def check_restartable(corpus, passes, caller):
+    """Raise TypeError when a one-shot iterator (a generator) would have to be read `passes` times."""
+    if passes > 1 and iter(corpus) is corpus:
+        raise TypeError(
+            f"{caller}: the corpus is a one-shot iterator ({type(corpus).__name__}) but it must be read "
+            f"{passes} times (vocabulary scan and/or several epochs). Pass a list of token lists, a "
+            f"LineSentence(path), `corpus_file=path`, or an object whose __iter__ restarts the stream."
+        )
+
+
+def sentence_pieces(corpus):
+    """Yield sentences from `corpus`, splitting any longer than MAX_SENTENCE_LENGTH tokens."""
+    for sentence in corpus:
+        if isinstance(sentence, str):
+            raise TypeError(
+                "Word2Vec: each sentence must be a list of string tokens, received a str. "
+                "Split it first, e.g. `[line.split() for line in lines]`."
+            )
+        if len(sentence) <= MAX_SENTENCE_LENGTH:
+            yield sentence
+        else:
+            for start in range(0, len(sentence), MAX_SENTENCE_LENGTH):
+                yield sentence[start:start + MAX_SENTENCE_LENGTH]
+
+
+def iter_jobs(corpus, key_to_index, job_words):
+    """Chunk `corpus` into jobs of about `job_words` raw tokens, in corpus order.
+
+    Yields `(indices, sentence_ends, raw_words, sentences)`: the in-vocabulary word indices (int32), the end
+    offset of each sentence in `indices` (int64), the number of raw tokens (out-of-vocabulary included) and the
+    number of sentences in the job. Only one job is held at a time, so memory stays bounded.
+    """
+    lookup = key_to_index.get
+    indices, ends = [], []
+    raw_words = sentences = 0
+    for sentence in sentence_pieces(corpus):
+        for word in sentence:
+            index = lookup(word)
+            if index is not None:
+                indices.append(index)
+        ends.append(len(indices))
+        raw_words += len(sentence)
+        sentences += 1
+        if raw_words >= job_words:
+            yield np.array(indices, dtype=np.int32), np.array(ends, dtype=np.int64), raw_words, sentences
+            indices, ends = [], []
+            raw_words = sentences = 0
+    if sentences:
+        yield np.array(indices, dtype=np.int32), np.array(ends, dtype=np.int64), raw_words, sentences

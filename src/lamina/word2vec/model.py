@@ -1,0 +1,315 @@
+"""Word2Vec: vocabulary building and deterministic multi-threaded training (skip-gram / CBOW)."""
+
+import itertools
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from lamina.word2vec import kernels, vocabulary
+from lamina.word2vec.corpus import check_restartable, iter_jobs, resolve_corpus, sentence_pieces
+from lamina.word2vec.keyed_vectors import KeyedVectors
+
+logger = logging.getLogger(__name__)
+
+
+class Word2Vec:
+    """Learn word vectors from a corpus with skip-gram or CBOW (gensim's `Word2Vec` arguments and meaning).
+
+    Training starts right away when `sentences` or `corpus_file` is given. Results are bitwise reproducible
+    for a given `seed`, whatever `workers` is: the corpus is cut into jobs of `batch_words` tokens, a round of
+    `jobs_per_round` jobs trains in parallel against the same weights, and each job's updates are then added in
+    job order (see `lamina.word2vec.kernels`).
+
+    Args:
+        sentences: restartable iterable of token lists (a list, or `LineSentence`).
+        corpus_file: path of a text file with one whitespace-tokenised sentence per line (instead of sentences).
+        vector_size: dimensionality of the word vectors.
+        window: maximum distance between a word and its context words.
+        min_count: ignore words with a total count below this.
+        sg: 1 for skip-gram, 0 for CBOW.
+        hs: 1 for hierarchical softmax.
+        negative: number of negative samples per positive (0 disables negative sampling).
+        ns_exponent: exponent of the unigram distribution negatives are drawn from.
+        cbow_mean: CBOW input is the mean (1) or the sum (0) of the context vectors.
+        alpha, min_alpha: learning rate, decayed linearly from alpha to min_alpha over all epochs.
+        sample: subsampling threshold for frequent words (0 disables; >= 1 is an absolute count).
+        epochs: passes over the corpus.
+        workers: training threads (does not change the result).
+        seed: seed of the initial vectors and of every job's random stream.
+        max_vocab_size: prune rare words during counting when more distinct words than this are held.
+        max_final_vocab: raise min_count so that at most this many words are kept.
+        shrink_windows: draw the effective window uniformly in 1..window for each word (word2vec.c).
+        compute_loss: accumulate the training loss (read it with `get_latest_training_loss()`).
+        callbacks: objects with on_train_begin/on_epoch_begin/on_epoch_end/on_train_end(model) methods.
+        device: None or "cpu" (a CUDA kernel is not implemented yet).
+        progress: show a tqdm progress bar with words/s.
+
+    Example:
+        >>> sentences = [["king", "rules", "the", "land"], ["queen", "rules", "the", "land"]] * 50
+        >>> model = Word2Vec(sentences, vector_size=16, min_count=1, epochs=2, workers=1)
+        >>> model.wv["king"].shape
+        (16,)
+    """
+
+    batch_words = 2000
+    jobs_per_round = 4
+
+    def __init__(self, sentences=None, corpus_file=None, vector_size=100, window=5, min_count=5, sg=0, hs=0,
+                 negative=5, ns_exponent=0.75, cbow_mean=1, alpha=0.025, min_alpha=0.0001, sample=1e-3,
+                 epochs=5, workers=3, seed=1, max_vocab_size=None, max_final_vocab=None, shrink_windows=True,
+                 compute_loss=False, callbacks=(), device=None, progress=False):
+        if device not in (None, "cpu"):
+            raise NotImplementedError(
+                f"Word2Vec: device={device!r} is not supported yet; only the CPU (numba) kernels exist. Pass "
+                f"device=None or 'cpu'."
+            )
+        _check_positive_int("vector_size", vector_size)
+        _check_positive_int("window", window)
+        _check_positive_int("epochs", epochs)
+        _check_positive_int("workers", workers)
+        if int(negative) < 0 or (not hs and int(negative) == 0):
+            raise ValueError(
+                f"Word2Vec: `negative` must be >= 0 and at least one of hs=1 or negative>0 is needed, received "
+                f"hs={hs}, negative={negative}. Use the defaults (hs=0, negative=5)."
+            )
+        self.vector_size, self.window, self.min_count = int(vector_size), int(window), int(min_count)
+        self.sg, self.hs, self.negative = int(bool(sg)), int(bool(hs)), int(negative)
+        self.ns_exponent, self.cbow_mean = float(ns_exponent), int(bool(cbow_mean))
+        self.alpha, self.min_alpha, self.sample = float(alpha), float(min_alpha), float(sample)
+        self.epochs, self.workers, self.seed = int(epochs), int(workers), int(seed)
+        self.max_vocab_size, self.max_final_vocab = max_vocab_size, max_final_vocab
+        self.shrink_windows, self.compute_loss = bool(shrink_windows), bool(compute_loss)
+        self.callbacks, self.device, self.progress = tuple(callbacks), device, bool(progress)
+        self.wv = KeyedVectors.from_vectors([], np.zeros((0, self.vector_size), dtype=np.float32))
+        self.corpus_count = self.corpus_total_words = 0
+        self.running_training_loss = 0.0
+        self.epoch_losses = []
+        self.train_count = 0
+        self.total_train_time = 0.0
+        self.min_alpha_yet_reached = self.alpha
+        if sentences is not None or corpus_file is not None:
+            corpus = resolve_corpus(sentences, corpus_file, "Word2Vec")
+            check_restartable(corpus, self.epochs + 1, "Word2Vec")
+            self.build_vocab(corpus)
+            self.train(corpus, total_examples=self.corpus_count, total_words=self.corpus_total_words,
+                       epochs=self.epochs)
+
+    # ------------------------------------------------------------------------------------------ vocabulary
+
+    def build_vocab(self, corpus_iterable=None, corpus_file=None, update=False):
+        """Scan the corpus once (streaming), keep words with count >= min_count and initialise the weights.
+
+        Args:
+            corpus_iterable: restartable iterable of token lists.
+            corpus_file: path of a one-sentence-per-line text file (instead of corpus_iterable).
+            update: growing an existing vocabulary is not supported yet (raises NotImplementedError).
+        """
+        if update:
+            raise NotImplementedError(
+                "Word2Vec.build_vocab(update=True) (online vocabulary growth) is not implemented yet. Build a "
+                "new model on the combined corpus instead."
+            )
+        corpus = resolve_corpus(corpus_iterable, corpus_file, "Word2Vec.build_vocab")
+        counts, total, sentence_count, _ = vocabulary.count_words(sentence_pieces(corpus), self.max_vocab_size)
+        self.corpus_count, self.corpus_total_words = sentence_count, total
+        min_count = vocabulary.effective_min_count(counts, self.min_count, self.max_final_vocab)
+        self.effective_min_count = min_count
+        words = vocabulary.select_words(counts, min_count)
+        if not words:
+            raise ValueError(
+                f"Word2Vec.build_vocab: no word occurs at least min_count={min_count} times in the corpus "
+                f"({len(counts)} distinct words, {total} tokens). Lower `min_count` or pass a larger corpus."
+            )
+        word_counts = np.array([counts[word] for word in words], dtype=np.int64)
+        del counts
+        self._prepare(words, word_counts)
+
+    def _prepare(self, words, word_counts):
+        self.keep_probabilities = vocabulary.keep_probabilities(word_counts, self.sample)
+        self._keep_thresholds = vocabulary.keep_thresholds(self.keep_probabilities)
+        size = len(words)
+        self.cum_table = vocabulary.cumulative_table(word_counts, self.ns_exponent) if self.negative else \
+            np.ones(1, dtype=np.uint32)
+        self._starts = kernels.bucket_starts(self.cum_table)
+        if self.hs:
+            self.codes, self.points, self.code_lengths = vocabulary.huffman_tree(word_counts)
+        else:
+            self.codes = np.zeros((1, 1), np.uint8)
+            self.points = np.zeros((1, 1), np.int32)
+            self.code_lengths = np.zeros(1, np.int32)
+        generator = np.random.default_rng(self.seed)
+        vectors = generator.random((size, self.vector_size), dtype=np.float32)
+        vectors *= 2.0
+        vectors -= 1.0
+        vectors /= self.vector_size
+        self.wv = KeyedVectors.from_vectors(words, vectors, counts=word_counts)
+        self.syn1neg = np.zeros((size if self.negative else 1, self.vector_size), dtype=np.float32)
+        self.syn1 = np.zeros((max(size - 1, 1) if self.hs else 1, self.vector_size), dtype=np.float32)
+
+    # ---------------------------------------------------------------------------------------------- training
+
+    def train(self, corpus_iterable=None, corpus_file=None, total_examples=None, total_words=None, epochs=None,
+              start_alpha=None, end_alpha=None, compute_loss=None, callbacks=(), progress=None):
+        """Train for `epochs` passes; returns `(effective_words, raw_words)` summed over the epochs.
+
+        Args:
+            corpus_iterable: restartable iterable of token lists (or `corpus_file=`).
+            total_examples: sentences per epoch; or total_words: tokens per epoch (drives the learning rate).
+            epochs: number of passes (required, as in gensim).
+            start_alpha, end_alpha: learning-rate range (default: the model's alpha and min_alpha).
+            compute_loss: override the model's compute_loss.
+            callbacks: extra callbacks for this call.
+            progress: show a tqdm progress bar (default: the model's `progress`, or logging at INFO).
+        """
+        if len(self.wv) == 0:
+            raise ValueError("Word2Vec.train: the vocabulary is empty. Call build_vocab(corpus) first.")
+        if epochs is None or (total_examples is None and total_words is None):
+            raise ValueError(
+                f"Word2Vec.train: pass `epochs` and one of `total_examples`/`total_words`, received "
+                f"epochs={epochs}, total_examples={total_examples}, total_words={total_words}. Typically "
+                f"train(corpus, total_examples=model.corpus_count, epochs=model.epochs)."
+            )
+        corpus = resolve_corpus(corpus_iterable, corpus_file, "Word2Vec.train")
+        check_restartable(corpus, int(epochs), "Word2Vec.train")
+        if compute_loss is not None:
+            self.compute_loss = bool(compute_loss)
+        callbacks = self.callbacks + tuple(callbacks)
+        show = self.progress if progress is None else progress
+        show = show or logger.isEnabledFor(logging.INFO)
+        schedule = _Schedule(self.alpha if start_alpha is None else start_alpha,
+                             self.min_alpha if end_alpha is None else end_alpha,
+                             int(epochs), total_words, total_examples)
+        started = time.perf_counter()
+        totals = [0, 0]
+        _call(callbacks, "on_train_begin", self)
+        bar = _progress_bar(show, int(epochs) * (total_words or 0))
+        with ThreadPoolExecutor(max_workers=self.workers) if self.workers > 1 else _Inline() as pool:
+            self._slots = [self._new_slot() for _ in range(self.jobs_per_round)]
+            for epoch in range(int(epochs)):
+                _call(callbacks, "on_epoch_begin", self)
+                loss, effective, raw = self._train_epoch(corpus, epoch, schedule, pool, bar)
+                totals[0] += effective
+                totals[1] += raw
+                self.running_training_loss = loss
+                self.epoch_losses.append(loss)
+                _call(callbacks, "on_epoch_end", self)
+        if bar is not None:
+            bar.close()
+        self.train_count += 1
+        self.total_train_time += time.perf_counter() - started
+        self.wv.fill_norms(force=True)
+        _call(callbacks, "on_train_end", self)
+        return totals[0], totals[1]
+
+    def _new_slot(self):
+        capacity = lambda rows: min(rows, 4096)  # noqa: E731 - grown on overflow
+        return [kernels.Overlay(len(matrix), self.vector_size, capacity(len(matrix)))
+                for matrix in (self.wv.vectors, self.syn1neg, self.syn1)] + [np.zeros(3, dtype=np.int64)]
+
+    def _train_epoch(self, corpus, epoch, schedule, pool, bar):
+        jobs = iter_jobs(corpus, self.wv.key_to_index, self.batch_words)
+        loss, effective, raw, job_index = 0.0, 0, 0, 0
+        current = list(itertools.islice(jobs, self.jobs_per_round))
+        while current:
+            tasks = []
+            for slot, (indices, ends, raw_words, sentences) in zip(self._slots, current):
+                alpha = schedule.alpha(epoch, raw_words, sentences)
+                self.min_alpha_yet_reached = alpha
+                seed = kernels.job_seed(self.seed, epoch + self.train_count * 1000003, job_index)
+                tasks.append(pool.submit(self._run_job, slot, indices, ends, alpha, seed))
+                job_index += 1
+            upcoming = list(itertools.islice(jobs, self.jobs_per_round))
+            results = [task.result() for task in tasks]  # every job reads the same weights: merge after all
+            for slot, (job_loss, job_effective), job in zip(self._slots, results, current):
+                for overlay, matrix, used in zip(slot[:3], (self.wv.vectors, self.syn1neg, self.syn1), slot[3]):
+                    kernels.merge_overlay(matrix, overlay.touched, overlay.buffer, used)
+                loss += job_loss
+                effective += job_effective
+                raw += job[2]
+                if bar is not None:
+                    bar.update(job[2])
+            current = upcoming
+        return loss, effective, raw
+
+    def _run_job(self, slot, indices, ends, alpha, seed):
+        while True:
+            status, loss, effective = kernels.train_job(
+                indices, ends, self._keep_thresholds, self.wv.vectors, self.syn1neg, self.syn1, self.cum_table, self._starts,
+                self.codes, self.points, self.code_lengths, self.sg, self.hs, self.negative, self.window,
+                self.shrink_windows, self.cbow_mean, alpha, np.uint64(seed), self.compute_loss,
+                slot[0].local_of, slot[0].touched, slot[0].buffer, slot[1].local_of, slot[1].touched,
+                slot[1].buffer, slot[2].local_of, slot[2].touched, slot[2].buffer, slot[3])
+            if status == 0:
+                return loss, effective
+            for overlay in slot[:3]:
+                if len(overlay.touched) < len(overlay.local_of):
+                    overlay.grow()
+
+    def get_latest_training_loss(self):
+        """Loss (float64 sum over all predictions) of the latest epoch; 0.0 unless compute_loss=True."""
+        return float(self.running_training_loss)
+
+    def __repr__(self):
+        return (f"Word2Vec<vocab={len(self.wv)}, vector_size={self.vector_size}, "
+                f"{'skip-gram' if self.sg else 'cbow'}, alpha={self.alpha}>")
+
+
+class _Schedule:
+    """Linear learning-rate decay over all epochs, driven by words (or sentences) seen so far."""
+
+    def __init__(self, start, end, epochs, total_words, total_examples):
+        self.start, self.end, self.epochs = float(start), float(end), epochs
+        self.by_words = total_words is not None and total_words > 0
+        self.total = max(int(total_words if self.by_words else total_examples or 1), 1)
+        self.done = 0
+        self.epoch = 0
+
+    def alpha(self, epoch, raw_words, sentences):
+        if epoch != self.epoch:
+            self.epoch, self.done = epoch, 0
+        progress = min((epoch + self.done / self.total) / self.epochs, 1.0)
+        self.done += raw_words if self.by_words else sentences
+        return max(self.end, self.start - (self.start - self.end) * progress)
+
+
+class _Finished:
+    def __init__(self, value):
+        self.value = value
+
+    def result(self):
+        return self.value
+
+
+class _Inline:
+    """Stand-in for a thread pool with one worker: runs each task immediately."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def submit(self, function, *args):
+        return _Finished(function(*args))
+
+
+def _call(callbacks, hook, model):
+    for callback in callbacks:
+        method = getattr(callback, hook, None)
+        if method is not None:
+            method(model)
+
+
+def _progress_bar(show, total):
+    if not show:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total or None, unit="word", unit_scale=True, desc="word2vec")
+
+
+def _check_positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"Word2Vec: `{name}` must be a positive integer, received {value!r}.")
