@@ -2,6 +2,8 @@
 import pathlib
 import re
 
+import numpy as np
+
 README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
 
 
@@ -15,7 +17,8 @@ def test_readme_starts_with_the_two_set_up_commands():
     assert [line.split()[:2] for line in first_block.strip().splitlines()] == [["make", "demo"], ["make", "test"]]
 
 
-def test_readme_examples_run(capsys):
+def test_readme_examples_run(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # examples that write files write them here
     namespace = {}
     blocks = python_blocks()
     assert len(blocks) >= 3
@@ -24,3 +27,9 @@ def test_readme_examples_run(capsys):
     printed = capsys.readouterr().out
     assert "Total params: 13 (52.00 B)" in printed
     assert "torch.Size([8, 1])" in printed
+    assert (tmp_path / "vectors.bin").read_bytes().startswith(b"10 16\n")
+    import torch
+
+    rows = namespace["embedding"](torch.tensor([[0, 1]]))[0]
+    np.testing.assert_array_equal(rows.detach().numpy(), namespace["w2v"].wv.vectors[:2])
+    assert "True" in printed
