@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from lamina.word2vec import kernels, vocabulary
+from lamina.word2vec import kernels, persistence, vocabulary
 from lamina.word2vec.corpus import check_restartable, iter_jobs, resolve_corpus, sentence_pieces
 from lamina.word2vec.keyed_vectors import KeyedVectors
 
@@ -246,6 +246,15 @@ class Word2Vec:
             for overlay in slot[:3]:
                 if len(overlay.touched) < len(overlay.local_of):
                     overlay.grow()
+
+    def save(self, path):
+        """Saves the whole model (settings, vocabulary, weights, training state) to one file, without pickle."""
+        persistence.save_model(self, path)
+
+    @classmethod
+    def load(cls, path):
+        """Loads a model saved with save(); it predicts and continues training exactly as the saved one."""
+        return persistence.load_model(cls, path)
 
     def get_latest_training_loss(self):
         """Loss (float64 sum over all predictions) of the latest epoch; 0.0 unless compute_loss=True."""
