@@ -8,6 +8,7 @@ reported as samples per second, with ratios.
     .venv/bin/python benchmarks/fit_speed.py --models xor gru --rounds 5
 """
 import argparse
+import importlib
 import os
 import time
 
@@ -140,24 +141,20 @@ def run_torch(build, x, y, batch_size, loss_name):
     return time.perf_counter() - start
 
 
-def run_lamina(build, x, y, batch_size, loss_name):
-    import lamina
+def run_keras_api(module_name):
+    """A runner for a library with Keras's API (lamina or Keras 3): same optimizer, loss, metric and fit call."""
+    def run(build, x, y, batch_size, loss_name):
+        module = importlib.import_module(module_name)
+        model = build(module)
+        model.compile(optimizer=module.optimizers.SGD(learning_rate=0.01), loss=loss_name, metrics=["accuracy"])
+        start = time.perf_counter()
+        model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0)
+        return time.perf_counter() - start
 
-    model = build(lamina)
-    model.compile(optimizer=lamina.optimizers.SGD(learning_rate=0.01), loss=loss_name, metrics=["accuracy"])
-    start = time.perf_counter()
-    model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0)
-    return time.perf_counter() - start
+    return run
 
 
-def run_keras(build, x, y, batch_size, loss_name):
-    import keras
-
-    model = build(keras)
-    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.01), loss=loss_name, metrics=["accuracy"])
-    start = time.perf_counter()
-    model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0)
-    return time.perf_counter() - start
+run_lamina, run_keras = run_keras_api("lamina"), run_keras_api("keras")
 
 
 def main():

@@ -485,14 +485,13 @@ class BackupAndRestore(Callback):
         """(tensors, metadata) of a backup file; a ModelFileError if it is damaged."""
         from safetensors.torch import load
 
-        from lamina.saving import ModelFileError
+        from lamina.saving import ModelFileError, safetensors_metadata
 
         with open(path, "rb") as handle:
             data = handle.read()
         try:
             tensors = load(data)
-            header = json.loads(data[8:8 + int.from_bytes(data[:8], "little")])
-            metadata = json.loads(header["__metadata__"][_BACKUP_FORMAT])
+            metadata = json.loads(safetensors_metadata(data)[_BACKUP_FORMAT])
             if metadata.get("format") != _BACKUP_FORMAT:
                 raise ValueError(f"format {metadata.get('format')!r}")
         except Exception as error:  # safetensors and JSON parsing fail in many ways on damaged files

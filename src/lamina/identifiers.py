@@ -19,12 +19,14 @@ def unknown_name_error(kind, name, valid_names):
     )
 
 
-def check_choice(argument, value, choices):
-    """Returns value if it is one of choices, else raises a ValueError naming the argument."""
+def check_choice(argument, value, choices, owner=None):
+    """Returns value if it is one of choices, else raises a ValueError naming the argument (and its owner, e.g.
+    the layer)."""
     if value in choices:
         return value
+    problem = f"{owner}: invalid" if owner else "Invalid"
     raise ValueError(
-        f"Invalid {argument}={value!r}.{nearest_suggestion(value, choices)} "
+        f"{problem} {argument}={value!r}.{nearest_suggestion(value, choices)} "
         f"Expected one of: {', '.join(map(repr, choices))}."
     )
 

@@ -34,6 +34,32 @@ def align_ranks(y_true, y_pred):
     return y_true
 
 
+def broadcast_weight(weight, values, dtype=None):
+    """Per-sample weights as a tensor on values' device (of `dtype`, default values') that broadcasts against
+    `values` (batch axis first)."""
+    weight = torch.as_tensor(weight, device=values.device, dtype=dtype or values.dtype)
+    while weight.ndim > values.ndim and weight.shape[-1] == 1:
+        weight = weight.squeeze(-1)
+    return weight.reshape(weight.shape + (1,) * (values.ndim - weight.ndim))
+
+
+def keyword_class_init(base_init, function, default_name, own_arguments, **defaults):
+    """The __init__ of a Keras class around a function with keyword defaults (MeanSquaredError(),
+    BinaryCrossentropy(from_logits=True), BinaryAccuracy(threshold=0.7), ...).
+
+    `own_arguments` are the base class's (reduction, dtype); the others go to the function.
+    """
+    def __init__(self, name=default_name, **arguments):
+        unknown = set(arguments) - set(defaults) - set(own_arguments)
+        if unknown:
+            raise TypeError(f"{type(self).__name__} got unexpected arguments {sorted(unknown)}; it accepts "
+                            f"{sorted(defaults) + ['name', *own_arguments]}.")
+        own = {key: arguments.pop(key) for key in own_arguments if key in arguments}
+        base_init(self, function, name=name, **own, **{**defaults, **arguments})
+
+    return __init__
+
+
 def _logits(y_pred, activation):
     """The logits a sigmoid/softmax output was computed from, or None."""
     if getattr(y_pred, "_keras_activation", None) == activation:
@@ -195,11 +221,7 @@ class Loss(Configurable):
     def __call__(self, y_true, y_pred, sample_weight=None):
         losses = self.call(y_true, y_pred)
         if sample_weight is not None:
-            sample_weight = torch.as_tensor(sample_weight, device=losses.device, dtype=losses.dtype)
-            while sample_weight.ndim > losses.ndim and sample_weight.shape[-1] == 1:
-                sample_weight = sample_weight.squeeze(-1)
-            sample_weight = sample_weight.reshape(sample_weight.shape + (1,) * (losses.ndim - sample_weight.ndim))
-            losses = losses * sample_weight
+            losses = losses * broadcast_weight(sample_weight, losses)
         if self.reduction in ("none", None):
             return losses
         if self.reduction == "sum":
@@ -283,18 +305,9 @@ _BATCH_MEANS = {
 }
 
 
-
 def _loss_class(function, default_name, **defaults):
-    """A Keras loss class (MeanSquaredError, BinaryCrossentropy(from_logits=...), ...) around a function."""
-
-    def __init__(self, reduction="sum_over_batch_size", name=default_name, **arguments):
-        unknown = set(arguments) - set(defaults)
-        if unknown:
-            raise TypeError(f"{type(self).__name__} got unexpected arguments {sorted(unknown)}; it accepts "
-                            f"{sorted(defaults) + ['reduction', 'name']}.")
-        LossFunctionWrapper.__init__(self, function, reduction=reduction, name=name, **{**defaults, **arguments})
-
-    return __init__
+    """A Keras loss class's __init__ (MeanSquaredError, BinaryCrossentropy(from_logits=...), ...) around a function."""
+    return keyword_class_init(LossFunctionWrapper.__init__, function, default_name, ("reduction",), **defaults)
 
 
 class MeanSquaredError(LossFunctionWrapper):

@@ -56,16 +56,19 @@ class Mean(Metric):
 
     def update_state(self, values, sample_weight=None):
         values = torch.as_tensor(values).detach()
-        dtype = _accumulator_dtype(values.device)
-        if self.total is None:
-            self.total, self.count = torch.zeros((), dtype=dtype, device=values.device), 0
         if sample_weight is None:
-            self.total.add_(values.sum(dtype=dtype))
-            self.count += values.numel()  # a Python count: no host-to-device copy per batch
+            self.add(values.sum(dtype=_accumulator_dtype(values.device)), values.numel())
         else:
-            weight = _broadcast_weight(torch.as_tensor(sample_weight, device=values.device).to(dtype), values)
-            self.total.add_((values * weight).sum())
-            self.count = weight.expand_as(values).sum() + self.count
+            weight = losses.broadcast_weight(sample_weight, values, _accumulator_dtype(values.device))
+            self.add((values * weight).sum(), weight.expand_as(values).sum())
+
+    def add(self, total, count, scale=1):
+        """Adds scale * total (a device scalar) and count (a Python number, so no host-to-device copy, or a
+        tensor) to the running sums, kept on total's device in float64 (float32 on MPS)."""
+        if self.total is None:
+            self.total, self.count = torch.zeros((), dtype=_accumulator_dtype(total.device), device=total.device), 0
+        self.total.add_(total, alpha=scale)
+        self.count = count + self.count
 
     def result(self):
         if self.total is None:
@@ -73,12 +76,6 @@ class Mean(Metric):
         if isinstance(self.count, torch.Tensor):
             return _divide_no_nan(self.total, self.count)
         return self.total / self.count if self.count else torch.zeros_like(self.total)
-
-
-def _broadcast_weight(weight, values):
-    while weight.ndim > values.ndim and weight.shape[-1] == 1:
-        weight = weight.squeeze(-1)
-    return weight.reshape(weight.shape + (1,) * (values.ndim - weight.ndim))
 
 
 class MeanMetricWrapper(Mean):
@@ -128,16 +125,8 @@ def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5):
 
 
 def _metric_class(function, default_name, **defaults):
-    """A Keras metric class (BinaryAccuracy(threshold=...), ...) around a per-sample function."""
-
-    def __init__(self, name=default_name, dtype=None, **arguments):
-        unknown = set(arguments) - set(defaults)
-        if unknown:
-            raise TypeError(f"{type(self).__name__} got unexpected arguments {sorted(unknown)}; it accepts "
-                            f"{sorted(defaults) + ['name', 'dtype']}.")
-        MeanMetricWrapper.__init__(self, function, name=name, dtype=dtype, **{**defaults, **arguments})
-
-    return __init__
+    """A Keras metric class's __init__ (BinaryAccuracy(threshold=...), ...) around a per-sample function."""
+    return losses.keyword_class_init(MeanMetricWrapper.__init__, function, default_name, ("dtype",), **defaults)
 
 
 class _CountingAccuracy(MeanMetricWrapper):
@@ -148,10 +137,7 @@ class _CountingAccuracy(MeanMetricWrapper):
         correct = None if sample_weight is not None else self.count_correct(y_true, y_pred)
         if correct is None:
             return super().update_state(y_true, y_pred, sample_weight)
-        if self.total is None:
-            self.total, self.count = torch.zeros((), dtype=_accumulator_dtype(y_pred.device), device=y_pred.device), 0
-        self.total.add_(correct)
-        self.count += y_pred.shape[0]
+        self.add(correct, y_pred.shape[0])
 
 
 class BinaryAccuracy(_CountingAccuracy):
@@ -258,8 +244,7 @@ class _ConfusionCounts(Metric):
         actual = y_true.reshape(-1, 1).to(dtype)
         weight = torch.ones_like(actual)
         if sample_weight is not None:
-            weight = _broadcast_weight(torch.as_tensor(sample_weight, device=y_pred.device).to(dtype), y_pred)
-            weight = weight.expand_as(y_pred).reshape(-1, 1)
+            weight = losses.broadcast_weight(sample_weight, y_pred, dtype).expand_as(y_pred).reshape(-1, 1)
         counts = [((predicted * actual) * weight).sum(0), ((predicted * (1 - actual)) * weight).sum(0),
                   (((1 - predicted) * actual) * weight).sum(0), (((1 - predicted) * (1 - actual)) * weight).sum(0)]
         if self.true_positives is None:
@@ -354,7 +339,7 @@ class F1Score(Metric):
         predicted, y_true = predicted.to(dtype), y_true.to(dtype)
         weight = torch.ones_like(y_true[..., :1])
         if sample_weight is not None:
-            weight = _broadcast_weight(torch.as_tensor(sample_weight, device=y_pred.device).to(dtype), y_true)
+            weight = losses.broadcast_weight(sample_weight, y_true)
         counts = torch.stack([(predicted * y_true * weight).sum(0), (predicted * (1 - y_true) * weight).sum(0),
                               ((1 - predicted) * y_true * weight).sum(0), (y_true * weight).sum(0)])
         self.counts = counts if self.counts is None else self.counts + counts

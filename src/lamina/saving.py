@@ -17,7 +17,7 @@ from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
 import lamina
-from lamina.training.files import atomic_write
+from lamina.training.files import atomic_write, atomic_write_archive
 
 FORMAT = "lamina-model"
 _TENSOR = "__tensor__"
@@ -35,15 +35,12 @@ def save_model(model, path, include_optimizer=True):
         "model": {"class_name": _model_class_name(model), "config": model.get_config()},
         "compile": _compile_config(model) if getattr(model, "compiled", False) else None,
     }
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("config.json", json.dumps(config, indent=1))
-        archive.writestr("model.safetensors", save_tensors(_contiguous(model.state_dict())))
-        if include_optimizer and getattr(model, "compiled", False):
-            structure, tensors = _split_tensors(model.optimizer.state_dict())
-            archive.writestr("optimizer.json", json.dumps(structure))
-            archive.writestr("optimizer.safetensors", save_tensors(tensors))
-    atomic_write(path, buffer.getvalue())
+    members = {"config.json": json.dumps(config, indent=1),
+               "model.safetensors": save_tensors(_contiguous(model.state_dict()))}
+    if include_optimizer and getattr(model, "compiled", False):
+        structure, tensors = _split_tensors(model.optimizer.state_dict())
+        members.update({"optimizer.json": json.dumps(structure), "optimizer.safetensors": save_tensors(tensors)})
+    atomic_write_archive(path, members, compression=zipfile.ZIP_DEFLATED)
 
 
 def load_model(path, custom_objects=None, compile=True, safe_mode=True):
@@ -134,10 +131,15 @@ def save_weights(model, path):
 _ORDER = "lamina_weight_order"
 
 
+def safetensors_metadata(data):
+    """The {str: str} metadata in the header of safetensors bytes ({} if none)."""
+    header_size = int.from_bytes(data[:8], "little")
+    return json.loads(data[8:8 + header_size]).get("__metadata__") or {}
+
+
 def _saved_order(data):
     """The weight names in saved order, from a safetensors header's metadata (None if not recorded)."""
-    header_size = int.from_bytes(data[:8], "little")
-    metadata = json.loads(data[8:8 + header_size]).get("__metadata__") or {}
+    metadata = safetensors_metadata(data)
     return json.loads(metadata[_ORDER]) if _ORDER in metadata else None
 
 

@@ -9,7 +9,7 @@ The helpers here (normalize_tuple, spatial_padding, ...) are shared with the poo
 import torch.nn.functional as F
 
 from lamina import activations, config, constraints, initializers, regularizers
-from lamina.identifiers import nearest_suggestion
+from lamina.identifiers import check_choice
 from lamina.layers import layout, legacy
 from lamina.layers.base import InputSpec, Layer
 from lamina.layers.core import check_positive_int
@@ -39,12 +39,7 @@ def normalize_tuple(layer_name, argument, value, rank, minimum=1):
 def normalize_choice(layer_name, argument, value, choices):
     """A string option (padding, interpolation), lower-cased; a ValueError lists the choices and suggests one."""
     option = value.lower() if isinstance(value, str) else value
-    if option not in choices:
-        raise ValueError(
-            f"{layer_name}: invalid {argument}={value!r}.{nearest_suggestion(value, choices)} "
-            f"Expected one of: {', '.join(map(repr, choices))}."
-        )
-    return option
+    return option if option in choices else check_choice(argument, value, choices, owner=layer_name)
 
 
 def normalize_data_format(data_format, rank):

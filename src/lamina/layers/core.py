@@ -1,5 +1,6 @@
 """Core layers: Dense, Activation, Dropout, Flatten."""
 import math
+import numbers
 
 import torch
 import torch.nn.functional as F
@@ -10,15 +11,17 @@ from lamina.layers.base import InputSpec, Layer
 from lamina.serialization import serialize
 
 
-def check_positive_int(layer_name, argument, value):
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{layer_name}: `{argument}` must be a positive integer, received {value!r}.")
-    return value
+def check_positive_int(owner, argument, value):
+    """value as an int if it is a positive integer (NumPy integers included), else a ValueError naming it."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
+        raise ValueError(f"{owner}: `{argument}` must be a positive integer, received {value!r}.")
+    return int(value)
 
 
-def check_rate(layer_name, value):
-    if not isinstance(value, (int, float)) or not 0 <= value < 1:
-        raise ValueError(f"{layer_name}: `rate` must be a number in [0, 1), received {value!r}.")
+def check_rate(layer_name, value, argument="rate"):
+    """value as a float if it is a fraction in [0, 1) (a dropout rate), else a ValueError naming it."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+        raise ValueError(f"{layer_name}: `{argument}` must be a number in [0, 1), received {value!r}.")
     return float(value)
 
 

@@ -98,12 +98,15 @@ class BatchNormalization(_Normalization):
     def call(self, inputs, training=None):
         channels_second = inputs.movedim(self.feature_axis, 1) if self.feature_axis != 1 else inputs
         if training and self.trainable:
-            reduce_axes = [axis for axis in range(channels_second.ndim) if axis != 1]
+            # One fused pass: with momentum 1 the kernel leaves the batch mean and unbiased variance in these
+            # buffers; Keras's moving variance follows the biased one.
+            batch_mean, batch_variance = torch.zeros_like(self.moving_mean), torch.ones_like(self.moving_variance)
+            outputs = F.batch_norm(channels_second, batch_mean, batch_variance, self.gamma, self.beta, True, 1.0,
+                                   self.epsilon)
+            count = channels_second.numel() // channels_second.shape[1]
             with torch.no_grad():
-                variance, mean = torch.var_mean(channels_second, dim=reduce_axes, correction=0)
-                self.moving_mean.lerp_(mean.to(self.moving_mean.dtype), 1 - self.momentum)
-                self.moving_variance.lerp_(variance.to(self.moving_variance.dtype), 1 - self.momentum)
-            outputs = F.batch_norm(channels_second, None, None, self.gamma, self.beta, True, 0.0, self.epsilon)
+                self.moving_mean.lerp_(batch_mean, 1 - self.momentum)
+                self.moving_variance.lerp_(batch_variance * ((count - 1) / count), 1 - self.momentum)
         else:
             outputs = F.batch_norm(channels_second, self.moving_mean, self.moving_variance, self.gamma, self.beta,
                                    False, 0.0, self.epsilon)

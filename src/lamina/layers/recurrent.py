@@ -19,7 +19,7 @@ from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_
 from lamina import activations, constraints, initializers, regularizers
 from lamina.layers import legacy
 from lamina.layers.base import InputSpec, Layer
-from lamina.layers.core import check_positive_int
+from lamina.layers.core import check_positive_int, check_rate
 from lamina.layers.layout import GateReordered, Layout
 from lamina.serialization import serialize
 
@@ -84,8 +84,8 @@ class Recurrent(Layer):
         self.kernel_constraint = constraints.get(kernel_constraint)
         self.recurrent_constraint = constraints.get(recurrent_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
-        self.dropout = _check_fraction(name, "dropout", dropout)
-        self.recurrent_dropout = _check_fraction(name, "recurrent_dropout", recurrent_dropout)
+        self.dropout = check_rate(name, dropout, "dropout")
+        self.recurrent_dropout = check_rate(name, recurrent_dropout, "recurrent_dropout")
         self.seed = seed
         self.return_sequences = bool(return_sequences)
         self.return_state = bool(return_state)
@@ -422,7 +422,8 @@ def _loop_scan(layer, inputs, states, mask, training):
 
 
 def _fused_scan(kernel, inputs, states, weights, block, zero_output_for_mask):
-    """Runs torch's fused kernel; `block` (start, length) per sequence packs the unmasked steps (see _scan)."""
+    """Runs torch's fused kernel; `block` (start, length, length on the CPU) per sequence packs the unmasked
+    steps (see _scan)."""
     if inputs.is_cuda:
         weights = _single_chunk(weights)
     # train=True makes cuDNN keep what backward needs: gradients are wanted in eval mode too (saliency maps).
@@ -435,11 +436,11 @@ def _fused_scan(kernel, inputs, states, weights, block, zero_output_for_mask):
     if block is None:
         outputs, *final = kernel(inputs, hidden(states), weights, has_biases, 1, 0.0, train, False, True)
         return outputs, tuple(state[0] for state in final)
-    start, lengths = block
+    start, lengths, host_lengths = block
     steps = torch.arange(inputs.shape[1], device=inputs.device)
     gather_steps = (start[:, None] + steps).clamp(max=inputs.shape[1] - 1)
     compact = inputs.gather(1, gather_steps[..., None].expand(-1, -1, inputs.shape[2]))
-    packed = pack_padded_sequence(compact, lengths.cpu(), batch_first=True, enforce_sorted=False)
+    packed = pack_padded_sequence(compact, host_lengths, batch_first=True, enforce_sorted=False)
     order, unorder = packed.sorted_indices, packed.unsorted_indices
     sorted_states = tuple(state.index_select(0, order) for state in states)
     packed_outputs, *final = kernel(packed.data, packed.batch_sizes, hidden(sorted_states), weights, has_biases, 1,
@@ -459,15 +460,17 @@ def _block_mask(start, lengths, steps):
 
 
 def _unmasked_block(mask):
-    """(start, length) per sequence if each sequence's unmasked steps are one non-empty block, else None.
+    """(start, length, length on the CPU) per sequence if each sequence's unmasked steps are one non-empty block,
+    else None.
 
-    Costs one host synchronization (so does packing, which needs the lengths on the CPU).
+    One host synchronization brings the verdict and the lengths together: packing needs the lengths on the CPU.
     """
     lengths = mask.sum(dim=1)
     start = mask.int().argmax(dim=1)
     steps = torch.arange(mask.shape[1], device=mask.device)
-    one_block = torch.equal(_block_mask(start, lengths, steps), mask) and bool((lengths > 0).all())
-    return (start, lengths) if one_block else None
+    one_block = (_block_mask(start, lengths, steps) == mask).all() & (lengths > 0).all()
+    on_host = torch.cat([one_block.view(1).to(lengths.dtype), lengths]).cpu()
+    return (start, lengths, on_host[1:]) if on_host[0] else None
 
 
 def _single_chunk(weights):
@@ -479,9 +482,3 @@ def _single_chunk(weights):
 
 def _dropout_mask(like, rate):
     return torch.empty_like(like).bernoulli_(1 - rate) / (1 - rate)
-
-
-def _check_fraction(layer_name, argument, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
-        raise ValueError(f"{layer_name}: `{argument}` must be a number in [0, 1), received {value!r}.")
-    return float(value)

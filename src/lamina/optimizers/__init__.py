@@ -59,6 +59,7 @@ class Optimizer(Configurable):
         self.iterations = 0
         self.torch_optimizer = None
         self.params = []
+        self._built = False
 
     def torch_arguments(self):
         """Arguments of the torch.optim class, besides params and lr."""
@@ -148,7 +149,7 @@ class Optimizer(Configurable):
             torch.nn.utils.clip_grad_norm_(self.params, self.global_clipnorm, foreach=True)
 
     def _require_built(self):
-        if not getattr(self, "_built", False):
+        if not self._built:
             raise ValueError(f"{type(self).__name__} is not built: call optimizer.build(model.trainable_weights) "
                              f"(compile() does it).")
 

@@ -1,7 +1,9 @@
 """Atomic file writes: a crash or a full disk never leaves a half-written file in place of a good one."""
+import io
 import os
 import stat
 import tempfile
+import zipfile
 
 
 def atomic_write(path, data):
@@ -31,6 +33,15 @@ def atomic_write(path, data):
     except BaseException:
         _remove(temporary)
         raise
+
+
+def atomic_write_archive(path, members, compression=zipfile.ZIP_STORED):
+    """Writes a zip archive of {member name: bytes or str} to `path` atomically (see atomic_write)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=compression) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    atomic_write(path, buffer.getvalue())
 
 
 def is_temporary_for(entry, name):

@@ -23,19 +23,15 @@ def per_output(spec, output_names, argument, default=None):
 
 
 def metric_specs(metrics, output_names):
-    """A list (per output) of lists of metric identifiers; unknown metric names fail here, at compile time."""
+    """A list (per output) of lists of metric identifiers (their names were checked by check_identifiers)."""
     if metrics is None:
         return [[] for _ in output_names]
     if isinstance(metrics, dict):
-        specs = [list(m) if isinstance(m, (list, tuple)) else [m] if m is not None else []
-                 for m in per_output(metrics, output_names, "metrics")]
-    elif isinstance(metrics, (list, tuple)) and metrics and all(isinstance(m, (list, tuple)) for m in metrics):
-        specs = [list(m) for m in per_output(list(metrics), output_names, "metrics")]
-    else:
-        specs = [list(metrics) if isinstance(metrics, (list, tuple)) else [metrics] for _ in output_names]
-    for spec in (spec for output_specs in specs for spec in output_specs):
-        _check_metric_name(spec)
-    return specs
+        return [list(m) if isinstance(m, (list, tuple)) else [m] if m is not None else []
+                for m in per_output(metrics, output_names, "metrics")]
+    if isinstance(metrics, (list, tuple)) and metrics and all(isinstance(m, (list, tuple)) for m in metrics):
+        return [list(m) for m in per_output(list(metrics), output_names, "metrics")]
+    return [list(metrics) if isinstance(metrics, (list, tuple)) else [metrics] for _ in output_names]
 
 
 def check_identifiers(loss=None, metrics=None, weighted_metrics=None):

@@ -11,33 +11,21 @@ from lamina import config
 from lamina.callbacks import CallbackList, History, ProgbarLogger
 from lamina.layers.base import Layer
 from lamina.layers.legacy import LegacyArgumentWarning
+from lamina.metrics import Mean
 from lamina.structure import flatten, map_structure
 from lamina.training import targets
 from lamina.training.data import ArrayData, adapt, to_tensor
 from lamina.training.logs import LazyLogs
 
 
-class MeanTracker:
-    """A running mean on the device (float64; float32 on MPS), weighted by batch size."""
-
-    def __init__(self, name):
-        self.name = name
-        self.reset_state()
-
-    def reset_state(self):
-        self.total, self.count = None, 0
+class MeanTracker(Mean):
+    """The running mean of the batch losses, weighted by batch size (NaN before the first batch)."""
 
     def update_state(self, value, weight):
-        if self.total is None:
-            dtype = torch.float32 if value.device.type == "mps" else torch.float64
-            self.total = torch.zeros((), dtype=dtype, device=value.device)
-        self.total.add_(value.detach(), alpha=weight)
-        self.count += weight
+        self.add(value.detach(), weight, scale=weight)
 
     def result(self):
-        if self.total is None:
-            return torch.tensor(float("nan"))
-        return self.total / self.count
+        return torch.tensor(float("nan")) if self.total is None else super().result()
 
 
 def _legacy_epochs(kwargs, epochs, method):
@@ -118,7 +106,7 @@ class Trainer:
         self._metric_specs = targets.metric_specs(metrics, output_names)
         self._metric_specs_weighted = targets.metric_specs(weighted_metrics, output_names)
         self._metrics = None  # resolved on the first batch, when target shapes are known
-        self._loss_tracker = MeanTracker("loss")
+        self._loss_tracker = MeanTracker(name="loss")
         self._device = config.device()
         self.to(self._device)
         self.optimizer.build([w for w in self.trainable_weights if isinstance(w, torch.nn.Parameter)])

@@ -13,7 +13,6 @@ Example:
     >>> save_word2vec_format(kv, "vectors.bin", binary=True)
     >>> kv = load_word2vec_format("GoogleNews-vectors-negative300.bin", binary=True, limit=100000)
 """
-import io
 import json
 import os
 import warnings
@@ -21,7 +20,7 @@ import zipfile
 
 import numpy as np
 
-from lamina.training.files import atomic_write
+from lamina.training.files import atomic_write_archive
 
 KEYED_VECTORS_FORMAT = "lamina-keyed-vectors"
 _BINARY_FLOAT = np.dtype("<f4")
@@ -40,11 +39,8 @@ def save_keyed_vectors(kv, path):
                 "attributes": sorted(kv.expandos)}
     arrays = {"vectors": np.ascontiguousarray(kv.vectors)}
     arrays.update({f"attribute.{name}": np.ascontiguousarray(values) for name, values in kv.expandos.items()})
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
-        archive.writestr("keyed_vectors.json", json.dumps(metadata, ensure_ascii=False))
-        archive.writestr("vectors.safetensors", save_arrays(arrays))
-    atomic_write(path, buffer.getvalue())
+    atomic_write_archive(path, {"keyed_vectors.json": json.dumps(metadata, ensure_ascii=False),
+                                "vectors.safetensors": save_arrays(arrays)})
 
 
 def load_keyed_vectors(path, cls=None):

@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from lamina.layers.core import check_positive_int
 from lamina.word2vec import kernels, persistence, vocabulary
 from lamina.word2vec.corpus import check_restartable, iter_jobs, resolve_corpus, sentence_pieces
 from lamina.word2vec.keyed_vectors import KeyedVectors
@@ -65,10 +66,10 @@ class Word2Vec:
                 f"Word2Vec: device={device!r} is not supported yet; only the CPU (numba) kernels exist. Pass "
                 f"device=None or 'cpu'."
             )
-        _check_positive_int("vector_size", vector_size)
-        _check_positive_int("window", window)
-        _check_positive_int("epochs", epochs)
-        _check_positive_int("workers", workers)
+        check_positive_int("Word2Vec", "vector_size", vector_size)
+        check_positive_int("Word2Vec", "window", window)
+        check_positive_int("Word2Vec", "epochs", epochs)
+        check_positive_int("Word2Vec", "workers", workers)
         if int(negative) < 0 or (not hs and int(negative) == 0):
             raise ValueError(
                 f"Word2Vec: `negative` must be >= 0 and at least one of hs=1 or negative>0 is needed, received "
@@ -317,8 +318,3 @@ def _progress_bar(show, total):
     from tqdm.auto import tqdm
 
     return tqdm(total=total or None, unit="word", unit_scale=True, desc="word2vec")
-
-
-def _check_positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"Word2Vec: `{name}` must be a positive integer, received {value!r}.")

@@ -5,14 +5,13 @@ Example:
     >>> model = Word2Vec.load("words.w2v")
     >>> model.train(more_sentences, total_examples=len(more_sentences), epochs=1)
 """
-import io
 import json
 import os
 import zipfile
 
 import numpy as np
 
-from lamina.training.files import atomic_write
+from lamina.training.files import atomic_write_archive
 
 FORMAT = "lamina-word2vec"
 # The constructor arguments a saved model keeps (callbacks, device and progress belong to a session, not a model).
@@ -32,11 +31,8 @@ def save_model(model, path):
     arrays = {"vectors": np.ascontiguousarray(model.wv.vectors), "syn1neg": model.syn1neg, "syn1": model.syn1,
               "counts": np.asarray([model.wv.get_vecattr(key, "count") for key in model.wv.index_to_key],
                                    dtype=np.int64)}
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("word2vec.json", json.dumps(metadata, ensure_ascii=False))
-        archive.writestr("weights.safetensors", save_arrays(arrays))
-    atomic_write(path, buffer.getvalue())
+    atomic_write_archive(path, {"word2vec.json": json.dumps(metadata, ensure_ascii=False),
+                                "weights.safetensors": save_arrays(arrays)})
 
 
 def load_model(cls, path):
