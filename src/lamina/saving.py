@@ -269,19 +269,28 @@ def _compile_config(model):
 
 
 def _deserialize_compile(config, objects):
-    """compile() arguments from the saved settings; custom names and configs resolved through `objects`."""
-    def resolve(spec):
+    """compile() arguments from the saved settings; custom names and configs resolved through `objects`.
+
+    A saved object config ({'class_name', 'config'}) becomes the object here: left as a dict, compile() would
+    take it for a per-output mapping.
+    """
+    from lamina import losses, metrics, optimizers
+
+    def resolve(spec, get):
         if isinstance(spec, str) and spec in objects:
             return objects[spec]
         if isinstance(spec, dict) and spec.get("class_name") in objects:
             return objects[spec["class_name"]].from_config(spec.get("config", {}))
+        if isinstance(spec, dict) and "class_name" in spec:
+            return get(spec)
         if isinstance(spec, list):
-            return [resolve(item) for item in spec]
-        if isinstance(spec, dict) and "class_name" not in spec:
-            return {key: resolve(value) for key, value in spec.items()}
+            return [resolve(item, get) for item in spec]
+        if isinstance(spec, dict):
+            return {key: resolve(value, get) for key, value in spec.items()}
         return spec
 
-    return {key: resolve(value) for key, value in config.items() if value is not None}
+    getters = {"optimizer": optimizers.get, "loss": losses.get, "metrics": metrics.get}
+    return {key: resolve(value, getters.get(key)) for key, value in config.items() if value is not None}
 
 
 def _contiguous(state):

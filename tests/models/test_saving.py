@@ -343,3 +343,22 @@ def test_losses_metrics_and_optimizers_round_trip_through_their_configs():
     optimizer = optimizers.SGD(learning_rate=schedule, momentum=0.9, clipnorm=1.0)
     clone = optimizers.get({"class_name": "SGD", "config": optimizer.get_config()})
     assert clone.get_config() == optimizer.get_config() and clone.learning_rate == schedule(0)
+
+
+def test_models_compiled_with_objects_load_compiled_and_train_identically(tmp_path):
+    from lamina import losses, metrics, optimizers
+
+    inputs = L.Input((4,))
+    first, second = L.Dense(1, name="first")(inputs), L.Dense(3, name="second")(inputs)
+    model = Model(inputs, [first, second])
+    model.compile(optimizer=optimizers.Adam(learning_rate=0.01),
+                  loss={"first": losses.BinaryCrossentropy(from_logits=True),
+                        "second": losses.SparseCategoricalCrossentropy(from_logits=True)},
+                  metrics={"first": [metrics.AUC(num_thresholds=50)], "second": ["accuracy"]})
+    model.save(tmp_path / "objects.lamina")
+    loaded = load_model(tmp_path / "objects.lamina")
+    assert isinstance(loaded.optimizer, optimizers.Adam) and loaded.optimizer.learning_rate == 0.01
+    x = np.random.default_rng(0).normal(size=(16, 4)).astype("float32")
+    y = {"first": (x[:, :1] > 0).astype("float32"), "second": (x[:, 1] > 0).astype("int64")}
+    expected, actual = (each.train_on_batch(x, y, return_dict=True) for each in (model, loaded))
+    assert expected == actual and "first_auc" in actual
