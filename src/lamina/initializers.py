@@ -8,8 +8,11 @@ Example:
     >>> initializers.get("glorot_uniform")((2, 3)).shape
     torch.Size([2, 3])
 """
+import functools
+import inspect
 import math
 
+import numpy as np
 import torch
 
 from lamina import config
@@ -216,5 +219,26 @@ INITIALIZERS = {
 
 
 def get(identifier):
-    """Returns an initializer for a name ('glorot_uniform'), a config dict, a class, an instance or a callable."""
-    return resolve("initializer", identifier, INITIALIZERS, base_class=Initializer)
+    """Returns an initializer for a name ('glorot_uniform'), a config dict, a class, an instance or a callable.
+
+    A callable may be Keras 3's (shape, dtype=None) -> tensor or Keras 1's (shape, name=None) -> variable (for
+    example `def my_init(shape, name=None): return initializations.normal(shape, scale=0.01, name=name)`).
+    """
+    initializer = resolve("initializer", identifier, INITIALIZERS, base_class=Initializer)
+    if isinstance(initializer, Initializer) or _accepts_dtype(initializer):
+        return initializer
+    return functools.partial(_call_keras1_initializer, initializer)
+
+
+def _accepts_dtype(function):
+    try:
+        parameters = inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return True
+    return "dtype" in parameters or any(p.kind == p.VAR_KEYWORD for p in parameters.values())
+
+
+def _call_keras1_initializer(function, shape, dtype=None):
+    value = function(tuple(shape))
+    value = value.detach() if isinstance(value, torch.Tensor) else torch.as_tensor(np.asarray(value))
+    return value.to(dtype=_dtype(dtype), device=torch.get_default_device())

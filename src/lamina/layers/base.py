@@ -152,18 +152,31 @@ class Layer(nn.Module, Configurable):
         return ""
 
     # ---------------------------------------------------------------- weights
-    def add_weight(self, name=None, shape=(), initializer="glorot_uniform", trainable=True, regularizer=None,
-                   constraint=None, dtype=None, layout=None):
+    def add_weight(self, name_or_shape=None, /, shape=None, initializer=None, trainable=True, regularizer=None,
+                   constraint=None, dtype=None, layout=None, name=None):
         """Creates a weight, registered as a parameter (trainable) or a buffer (non-trainable).
+
+        The first arguments may be given by position in lamina's and Keras 2.2's order, `(name, shape)`, or in
+        Keras 1's, `(shape, initializer, name, trainable, regularizer, constraint)`: add_weight((3, 2), "uniform",
+        "W"). Keras 3's `add_weight(shape=..., initializer=..., name=...)` by keyword works too.
 
         Args:
             name: attribute name of the weight on the layer.
             shape: shape in Keras's layout (what get_weights returns).
-            initializer: name, initializer object or callable (shape, dtype) -> tensor.
+            initializer: name, initializer object or callable (shape, dtype) -> tensor, or Keras 1's
+                (shape, name=None) -> tensor ('glorot_uniform' when None).
             trainable: False for state such as BatchNormalization's moving mean.
             regularizer, constraint: names or objects (see lamina.regularizers, lamina.constraints).
             layout: lamina.layers.layout object when the weight is stored in another layout than Keras's.
         """
+        if isinstance(name_or_shape, str) or name_or_shape is None:
+            name = name or name_or_shape
+        elif shape is None:  # Keras 1 and 3: the shape first, the rest by keyword
+            shape = name_or_shape
+        else:  # Keras 1: (shape, initializer, name, ...) by position
+            shape, initializer, name = name_or_shape, shape, name or initializer
+        initializer = "glorot_uniform" if initializer is None else initializer
+        shape = () if shape is None else (shape,) if isinstance(shape, int) else shape
         name = self._free_weight_name(name or "variable")
         layout = layout or layouts.IDENTITY
         dtype = dtype or self.dtype
@@ -231,10 +244,46 @@ class Layer(nn.Module, Configurable):
             return []
         return _unique(self._own_weights(True) + [w for layer in self._sublayers() for w in layer.trainable_weights])
 
+    @trainable_weights.setter
+    def trainable_weights(self, weights):
+        """Keras 1's `self.trainable_weights = [self.W, self.b]` in build(): registers these tensors (created with
+        K.variable, which makes nn.Parameters) as trainable weights of the layer."""
+        for weight in weights:
+            if not isinstance(weight, nn.Parameter):
+                raise TypeError(
+                    f"Layer '{self.name}': trainable_weights must be nn.Parameters (what K.variable and add_weight "
+                    f"return), received {type(weight).__name__}. Create the weight with K.variable(value)."
+                )
+            self._record_weight(weight, trainable=True)
+
     @property
     def non_trainable_weights(self):
         trainable_ids = {id(w) for w in self.trainable_weights}
         return [w for w in self.weights if id(w) not in trainable_ids]
+
+    @non_trainable_weights.setter
+    def non_trainable_weights(self, weights):
+        """Keras 1's `self.non_trainable_weights = [...]`: registers these tensors as state the optimizer leaves
+        alone (saved with the layer, no gradient)."""
+        for weight in weights:
+            self._record_weight(weight, trainable=False)
+
+    def _record_weight(self, weight, trainable):
+        registered = {**self._parameters, **self._buffers}
+        name = next((key for key, value in registered.items() if value is weight), None)
+        if name is None:
+            name = self._free_weight_name("variable")
+        else:
+            (self._parameters if name in self._parameters else self._buffers).pop(name)
+        # K.variable creates on lamina's device; a layer's weights live where its other weights are.
+        device = next((w.device for w in itertools.chain(self.parameters(), self.buffers()) if w is not weight),
+                      torch.get_default_device())
+        weight.data = weight.data.to(device)
+        if trainable:
+            self.register_parameter(name, weight.requires_grad_(self.trainable))
+        else:
+            self.register_buffer(name, weight.requires_grad_(False))
+        self._weight_records[name] = _WeightRecord(layouts.IDENTITY, None, None, trainable)
 
     def _weight_layouts(self):
         """(weight, layout) pairs in the order of `weights`."""
@@ -405,8 +454,11 @@ class Layer(nn.Module, Configurable):
         them are unknown too. No memory is allocated and no arithmetic is done.
         """
         overridden = type(self).compute_output_shape is not Layer.compute_output_shape
-        if overridden:
-            shapes = self.compute_output_shape(map_structure(lambda t: t.shape, inputs))
+        # Keras 1 layers name the method get_output_shape_for.
+        shape_function = self.compute_output_shape if overridden else getattr(self, "get_output_shape_for", None)
+        if shape_function is not None:
+            shapes = shape_function(map_structure(lambda t: t.shape, inputs))
+            shapes = tuple(shapes) if _is_shape(shapes) else shapes
             return _specs_from_shapes(shapes, flatten(inputs)[0].dtype)
         first, second = (self._meta_outputs(inputs, args, kwargs, fill) for fill in (2, 3))
         return pack_like(first, [

@@ -5,6 +5,8 @@ from torch import nn
 
 from lamina.layers.base import Layer
 from lamina.layers.layout import IDENTITY
+from lamina.layers.symbolic import SymbolicTensor
+from lamina.structure import flatten, map_structure
 
 
 class Lambda(Layer):
@@ -12,8 +14,10 @@ class Lambda(Layer):
 
     Args:
         function: called as function(inputs, **arguments) on torch tensors.
-        output_shape: accepted for Keras compatibility; shapes are inferred by running the function on
-            meta tensors (no memory, no arithmetic).
+        output_shape: the output shape without the batch axis (a tuple), or a function of the input shape(s)
+            (batch axis included) returning the full output shape, as in Keras. When None, the shape is
+            inferred by running the function on meta tensors (no memory, no arithmetic); give it for functions
+            that cannot run on meta tensors, such as ones drawing K.random_normal noise.
         mask: None, or a function (inputs, mask) -> output mask.
         arguments: extra keyword arguments for `function`.
 
@@ -36,11 +40,24 @@ class Lambda(Layer):
             return self.function(inputs, mask=mask, **self.arguments)
         return self.function(inputs, **self.arguments)
 
+    def compute_output_spec(self, inputs, *args, **kwargs):
+        if self.output_shape_argument is None:
+            return super().compute_output_spec(inputs, *args, **kwargs)
+        first = flatten(inputs)[0]
+        if callable(self.output_shape_argument):
+            shape = self.output_shape_argument(map_structure(lambda t: t.shape, inputs))
+        else:
+            shape = (first.shape[0],) + tuple(self.output_shape_argument)
+        return SymbolicTensor(shape, first.dtype)
+
     def compute_mask(self, inputs, mask=None):
         return self.mask_function(inputs, mask) if callable(self.mask_function) else None
 
     def get_config(self):
-        return {**super().get_config(), "function": self.function.__name__, "arguments": self.arguments}
+        config = {**super().get_config(), "function": self.function.__name__, "arguments": self.arguments}
+        if isinstance(self.output_shape_argument, (tuple, list)):
+            config["output_shape"] = list(self.output_shape_argument)
+        return config
 
     @classmethod
     def from_config(cls, config, custom_objects=None):

@@ -4,6 +4,10 @@ Each optimizer adds what Keras has and torch.optim does not: `clipnorm` (per wei
 `global_clipnorm`, Keras's decoupled `weight_decay`, learning-rate schedules (lamina.optimizers.schedules) and
 Keras 1's `lr` and `decay` (inverse-time decay: lr / (1 + decay * iterations)).
 
+An optimizer created with `lr=` is Keras 1 code, so the arguments it leaves out take Keras 1's defaults, not
+Keras 3's: epsilon 1e-8 (RMSprop, Adagrad, Adadelta, Adam, Adamax, Nadam), Adagrad's accumulators starting at 0,
+and Nadam's `schedule_decay` 0.004 (docs/keras-compatibility.md lists them).
+
 Example:
     >>> model.compile(optimizer=optimizers.SGD(learning_rate=0.01, momentum=0.9, clipnorm=1.0), loss="mse")
 """
@@ -27,6 +31,9 @@ class Optimizer(Configurable):
         clipnorm: clip each gradient to this L2 norm. clipvalue: clip each gradient value to [-v, v].
         global_clipnorm: clip all gradients together to this global L2 norm.
         decay: Keras 1's inverse-time decay of the learning rate per step.
+
+    `keras1_defaults` is True when the learning rate was given as Keras 1's `lr`: subclasses then default their
+    other arguments to Keras 1's values.
     """
 
     torch_class = None
@@ -34,7 +41,8 @@ class Optimizer(Configurable):
 
     def __init__(self, learning_rate=None, weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None,
                  decay=0.0, name=None, **kwargs):
-        if "lr" in kwargs:
+        self.keras1_defaults = "lr" in kwargs
+        if self.keras1_defaults:
             warnings.warn(f"{type(self).__name__}: `lr` is the Keras 1 name; use `learning_rate`.",
                           LegacyArgumentWarning, stacklevel=3)
             learning_rate = kwargs.pop("lr")
@@ -133,6 +141,12 @@ class Optimizer(Configurable):
             grad_scaler.update()
         self.iterations += 1
 
+    def default_epsilon(self, epsilon):
+        """epsilon if given, else Keras 1's 1e-8 (after `lr=`) or Keras 3's 1e-7."""
+        if epsilon is not None:
+            return float(epsilon)
+        return 1e-8 if self.keras1_defaults else 1e-7
+
     def decay_in_torch(self):
         """Whether the torch optimizer applies Keras's decoupled weight decay itself (AdamW)."""
         return False
@@ -193,13 +207,14 @@ class SGD(Optimizer):
 
 
 class RMSprop(Optimizer):
-    """RMSprop (Keras defaults: lr 0.001, rho 0.9, epsilon 1e-7)."""
+    """RMSprop (Keras defaults: lr 0.001, rho 0.9, epsilon 1e-7; Keras 1's epsilon 1e-8 after `lr=`)."""
 
     torch_class = torch.optim.RMSprop
 
-    def __init__(self, learning_rate=None, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False, **kwargs):
+    def __init__(self, learning_rate=None, rho=0.9, momentum=0.0, epsilon=None, centered=False, **kwargs):
         super().__init__(learning_rate, **kwargs)
-        self.rho, self.momentum, self.epsilon, self.centered = float(rho), float(momentum), float(epsilon), centered
+        self.rho, self.momentum, self.centered = float(rho), float(momentum), centered
+        self.epsilon = self.default_epsilon(epsilon)
 
     def torch_arguments(self):
         return {"alpha": self.rho, "momentum": self.momentum, "eps": self.epsilon, "centered": self.centered}
@@ -210,13 +225,14 @@ class RMSprop(Optimizer):
 
 
 class Adam(Optimizer):
-    """Adam (Keras defaults: lr 0.001, beta_1 0.9, beta_2 0.999, epsilon 1e-7)."""
+    """Adam (Keras defaults: lr 0.001, beta_1 0.9, beta_2 0.999, epsilon 1e-7; Keras 1's 1e-8 after `lr=`)."""
 
     torch_class = torch.optim.Adam
 
-    def __init__(self, learning_rate=None, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False, **kwargs):
+    def __init__(self, learning_rate=None, beta_1=0.9, beta_2=0.999, epsilon=None, amsgrad=False, **kwargs):
         super().__init__(learning_rate, **kwargs)
-        self.beta_1, self.beta_2, self.epsilon, self.amsgrad = float(beta_1), float(beta_2), float(epsilon), amsgrad
+        self.beta_1, self.beta_2, self.amsgrad = float(beta_1), float(beta_2), amsgrad
+        self.epsilon = self.default_epsilon(epsilon)
 
     def torch_arguments(self):
         return {"betas": (self.beta_1, self.beta_2), "eps": self.epsilon, "amsgrad": self.amsgrad}
@@ -246,7 +262,7 @@ class Adamax(Adam):
 
     torch_class = torch.optim.Adamax
 
-    def __init__(self, learning_rate=None, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **kwargs):
+    def __init__(self, learning_rate=None, beta_1=0.9, beta_2=0.999, epsilon=None, **kwargs):
         super().__init__(learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, **kwargs)
 
     def torch_arguments(self):
@@ -259,22 +275,42 @@ class Adamax(Adam):
 
 
 class Nadam(Adamax):
-    """Adam with Nesterov momentum (Keras defaults; Keras's momentum schedule beta_1 * (1 - 0.5 * 0.96 ** t))."""
+    """Adam with Nesterov momentum (Keras defaults; Keras 3's momentum schedule beta_1 * (1 - 0.5 * 0.96 ** t)).
+
+    Keras 1's `schedule_decay` (0.004 by default after `lr=`) gives its schedule beta_1 * (1 - 0.5 * 0.96 **
+    (t * schedule_decay)).
+    """
 
     torch_class = torch.optim.NAdam
 
+    def __init__(self, learning_rate=None, schedule_decay=None, **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        if schedule_decay is None:
+            schedule_decay = 0.004 if self.keras1_defaults else 1.0
+        self.schedule_decay = float(schedule_decay)
+
     def torch_arguments(self):
-        return {**super().torch_arguments(), "momentum_decay": 1.0}
+        return {**super().torch_arguments(), "momentum_decay": self.schedule_decay}
+
+    def get_config(self):
+        config = super().get_config()
+        if self.schedule_decay != 1.0:
+            config["schedule_decay"] = self.schedule_decay
+        return config
 
 
 class Adagrad(Optimizer):
-    """Adagrad (Keras defaults: lr 0.001, initial_accumulator_value 0.1, epsilon 1e-7)."""
+    """Adagrad (Keras defaults: lr 0.001, initial_accumulator_value 0.1, epsilon 1e-7; after Keras 1's `lr=`,
+    accumulators start at 0 and epsilon is 1e-8)."""
 
     torch_class = torch.optim.Adagrad
 
-    def __init__(self, learning_rate=None, initial_accumulator_value=0.1, epsilon=1e-7, **kwargs):
+    def __init__(self, learning_rate=None, initial_accumulator_value=None, epsilon=None, **kwargs):
         super().__init__(learning_rate, **kwargs)
-        self.initial_accumulator_value, self.epsilon = float(initial_accumulator_value), float(epsilon)
+        if initial_accumulator_value is None:
+            initial_accumulator_value = 0.0 if self.keras1_defaults else 0.1
+        self.initial_accumulator_value = float(initial_accumulator_value)
+        self.epsilon = self.default_epsilon(epsilon)
 
     def torch_arguments(self):
         return {"initial_accumulator_value": self.initial_accumulator_value, "eps": self.epsilon}
@@ -285,13 +321,14 @@ class Adagrad(Optimizer):
 
 
 class Adadelta(Optimizer):
-    """Adadelta (Keras defaults: lr 0.001, rho 0.95, epsilon 1e-7)."""
+    """Adadelta (Keras defaults: lr 0.001, rho 0.95, epsilon 1e-7; Keras 1's epsilon 1e-8 after `lr=`)."""
 
     torch_class = torch.optim.Adadelta
 
-    def __init__(self, learning_rate=None, rho=0.95, epsilon=1e-7, **kwargs):
+    def __init__(self, learning_rate=None, rho=0.95, epsilon=None, **kwargs):
         super().__init__(learning_rate, **kwargs)
-        self.rho, self.epsilon = float(rho), float(epsilon)
+        self.rho = float(rho)
+        self.epsilon = self.default_epsilon(epsilon)
 
     def torch_arguments(self):
         return {"rho": self.rho, "eps": self.epsilon}

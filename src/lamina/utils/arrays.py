@@ -47,15 +47,25 @@ def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncati
     for argument, choice in (("padding", padding), ("truncating", truncating)):
         if choice not in ("pre", "post"):
             raise ValueError(f"pad_sequences: `{argument}` must be 'pre' or 'post', received {choice!r}.")
-    sequences = [list(s) if not isinstance(s, np.ndarray) else s for s in sequences]
+    try:
+        sequences = [list(s) if not isinstance(s, np.ndarray) else s for s in sequences]
+    except TypeError:
+        raise ValueError("pad_sequences: `sequences` must be a list of sequences (lists or arrays of values), "
+                         "received an element that is not iterable.") from None
     lengths = [len(s) for s in sequences]
     maxlen = max(lengths, default=0) if maxlen is None else int(maxlen)
     sample_shape = np.asarray(next((s for s in sequences if len(s)), [0])).shape[1:]
+    if isinstance(value, str) and dtype is not object and np.dtype(dtype).kind not in "US":
+        raise ValueError(f"pad_sequences: the padding value {value!r} is a string but dtype={dtype!r} is not; pass "
+                         f"dtype=object for sequences of strings.")
     result = np.full((len(sequences), maxlen) + sample_shape, value, dtype=dtype)
     for row, sequence in enumerate(sequences):
         if not len(sequence) or maxlen == 0:
             continue
         kept = np.asarray(sequence[-maxlen:] if truncating == "pre" else sequence[:maxlen], dtype=dtype)
+        if kept.shape[1:] != sample_shape:
+            raise ValueError(f"pad_sequences: the steps of sequence {row} have shape {kept.shape[1:]}, but earlier "
+                             f"sequences' steps have shape {sample_shape}; every step needs the same shape.")
         if padding == "post":
             result[row, :len(kept)] = kept
         else:
