@@ -15,7 +15,34 @@ def build_parser():
     demo.add_argument("--quick", action="store_true", help="fewer epochs (a smoke test)")
     demo.set_defaults(func=_run_demo)
     _add_word2vec_commands(commands)
+    _add_heatmap_command(commands)
     return parser
+
+
+def _add_heatmap_command(commands):
+    from lamina.explain.command import METHODS
+
+    heatmap = commands.add_parser("heatmap", help="explain an image classifier's prediction with a heatmap")
+    heatmap.add_argument("model", help="a saved lamina model (.lamina) that classifies images")
+    heatmap.add_argument("image", help="an image file (PNG, JPEG, ...), resized to the model's input")
+    heatmap.add_argument("-o", "--output", required=True, help="where to write the heatmap over the image (PNG)")
+    heatmap.add_argument("--method", choices=METHODS, default="occlusion", help="explanation method (occlusion)")
+    heatmap.add_argument("--target", type=int, default=None, help="class to explain (default: the predicted one)")
+    heatmap.add_argument("--window", type=int, default=8, help="occlusion window size in pixels (8)")
+    heatmap.add_argument("--stride", type=int, default=4, help="occlusion stride in pixels (4)")
+    heatmap.add_argument("--logit", action="store_true",
+                         help="occlusion: score the model's raw outputs, not softmax probabilities (which saturate)")
+    heatmap.add_argument("--rescale", type=float, default=1 / 255,
+                         help="factor applied to the pixel values 0..255 before the model (1/255)")
+    heatmap.set_defaults(func=_run_heatmap)
+
+
+def _run_heatmap(args):
+    from lamina.explain.command import run_heatmap
+
+    run_heatmap(args.model, args.image, args.output, method=args.method, target=args.target, window=args.window,
+                stride=args.stride, logit=args.logit, rescale=args.rescale)
+    return 0
 
 
 def _add_word2vec_commands(commands):
