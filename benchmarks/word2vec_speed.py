@@ -7,6 +7,7 @@ library's own evaluate_word_pairs.
 
     .venv/bin/python benchmarks/word2vec_speed.py                   # 1.2M tokens, sg and CBOW, 3 rounds
     .venv/bin/python benchmarks/word2vec_speed.py --tokens 3000000 --rounds 2 --workers 2
+    .venv/bin/python benchmarks/word2vec_speed.py --device cuda     # lamina's batched GPU trainer vs gensim (CPU)
 """
 import argparse
 import os
@@ -68,11 +69,11 @@ def train_gensim(corpus, settings):
     return time.perf_counter() - start, model.wv
 
 
-def train_lamina(corpus, settings):
+def train_lamina(corpus, settings, device="cpu"):
     from lamina.word2vec import Word2Vec
 
     start = time.perf_counter()
-    model = Word2Vec(corpus_file=corpus, **settings)
+    model = Word2Vec(corpus_file=corpus, device=device, **settings)
     return time.perf_counter() - start, model.wv
 
 
@@ -88,13 +89,15 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--device", default="cpu", help="lamina's device: cpu (numba kernels) or cuda[:N] (batched "
+                        "GPU trainer); gensim always runs on the CPU")
     args = parser.parse_args()
     folder = tempfile.mkdtemp(prefix="lamina-w2v-bench-")
     corpus, pairs = os.path.join(folder, "corpus.txt"), os.path.join(folder, "pairs.tsv")
     write_pairs(pairs, write_corpus(corpus, args.tokens))
     words = count_words(corpus) * args.epochs
     print(f"corpus: {words // args.epochs:,} tokens, {args.epochs} epochs, {args.workers} workers, "
-          f"vector_size 100, window 5, negative 5, min_count 5")
+          f"vector_size 100, window 5, negative 5, min_count 5, lamina on {args.device}")
     print(f"{'mode':5} {'lamina words/s':>15} {'gensim words/s':>15} {'ratio':>7} {'lamina rho':>11} {'gensim rho':>11}")
     for sg, mode in ((1, "sg"), (0, "cbow")):
         settings = dict(vector_size=100, window=5, negative=5, min_count=5, epochs=args.epochs, workers=args.workers,
@@ -102,7 +105,7 @@ def main():
         best = {"lamina": float("inf"), "gensim": float("inf")}
         quality = {}
         for _ in range(args.rounds):
-            for name, train in (("lamina", train_lamina), ("gensim", train_gensim)):
+            for name, train in (("lamina", lambda *a: train_lamina(*a, device=args.device)), ("gensim", train_gensim)):
                 elapsed, wv = train(corpus, settings)
                 best[name] = min(best[name], elapsed)
                 quality[name] = spearman(wv, pairs)

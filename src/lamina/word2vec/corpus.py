@@ -2,6 +2,7 @@
 
 import itertools
 import os
+import tempfile
 
 import numpy as np
 
@@ -116,3 +117,59 @@ def iter_jobs(corpus, key_to_index, job_words):
             raw_words = sentences = 0
     if sentences:
         yield np.array(indices, dtype=np.int32), np.array(ends, dtype=np.int64), raw_words, sentences
+
+
+class JobReplay:
+    """The jobs of a text-file corpus, encoded in the first epoch and replayed from a temporary file after.
+
+    Reading and tokenising a file costs the main thread more than the kernels' share of a core; replaying the
+    first epoch's jobs (int32 word indices in an unnamed temporary file, deleted on close) makes later epochs
+    nearly free. Jobs are identical either way, so results do not change. Only file corpora are replayed: an
+    iterable may legitimately yield different sentences each epoch (e.g. reshuffled). If the temporary file
+    cannot be written (a full disk), later epochs read the corpus again.
+    """
+
+    def __init__(self, corpus, key_to_index, job_words):
+        self.corpus, self.key_to_index, self.job_words = corpus, key_to_index, job_words
+        self.file = tempfile.TemporaryFile(prefix="lamina-w2v-jobs-") if isinstance(corpus, LineSentence) else None
+        self.recorded = False
+
+    def jobs(self):
+        """One epoch of jobs: `(indices, sentence_ends, raw_words, sentences)`, as `iter_jobs` yields them."""
+        if self.recorded:
+            return self._replay()
+        return self._record()
+
+    def _record(self):
+        for job in iter_jobs(self.corpus, self.key_to_index, self.job_words):
+            if self.file is not None:
+                try:
+                    indices, ends, raw_words, sentences = job
+                    np.array([len(indices), len(ends), raw_words, sentences], dtype=np.int64).tofile(self.file)
+                    indices.tofile(self.file)
+                    ends.tofile(self.file)
+                except OSError:
+                    self.close()
+            yield job
+        self.recorded = self.file is not None
+
+    def _replay(self):
+        self.file.seek(0)
+        while True:
+            header = np.fromfile(self.file, dtype=np.int64, count=4)
+            if len(header) < 4:
+                return
+            indices = np.fromfile(self.file, dtype=np.int32, count=int(header[0]))
+            ends = np.fromfile(self.file, dtype=np.int64, count=int(header[1]))
+            yield indices, ends, int(header[2]), int(header[3])
+
+    def close(self):
+        if self.file is not None:
+            self.file.close()
+            self.file = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

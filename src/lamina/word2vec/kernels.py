@@ -50,7 +50,7 @@ def _next(state):
     return (state * LCG_MULTIPLIER + LCG_INCREMENT) & LCG_MASK
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, inline='always')  # inlined: called for every row a pair touches
 def _row(word, local_of, touched, buffer, used, which, base):
     slot = local_of[word]
     if slot >= 0:
@@ -196,9 +196,10 @@ def train_job(indices, sentence_ends, keep_thresholds, syn0, syn1neg, syn1, cum_
                         status = 1
                         break
                     for d in range(size):
+                        neu1[d] = buffer0[row0, d]  # a private copy (not a view) lets LLVM vectorise the updates
                         neu1e[d] = 0.0
                     pair_loss, state = _output_layer(
-                        buffer0[row0], neu1e, kept[i], alpha, hs, negative, compute_loss, state,
+                        neu1, neu1e, kept[i], alpha, hs, negative, compute_loss, state,
                         cum_table, starts, codes, points, lengths, local_neg, touched_neg, buffer_neg, syn1neg,
                         local_hs, touched_hs, buffer_hs, syn1, used)
                     if pair_loss < 0.0:
@@ -226,8 +227,9 @@ def train_job(indices, sentence_ends, keep_thresholds, syn0, syn1neg, syn1, cum_
                     neu1[d] = 0.0
                     neu1e[d] = 0.0
                 for c in range(contexts):
+                    row0 = context_rows[c]  # a scalar: LLVM cannot hoist an array load out of the loop (alias)
                     for d in range(size):
-                        neu1[d] += buffer0[context_rows[c], d]
+                        neu1[d] += buffer0[row0, d]
                 inverse = np.float32(1.0) / np.float32(contexts)
                 if cbow_mean:
                     for d in range(size):
@@ -244,8 +246,9 @@ def train_job(indices, sentence_ends, keep_thresholds, syn0, syn1neg, syn1, cum_
                     for d in range(size):
                         neu1e[d] *= inverse
                 for c in range(contexts):
+                    row0 = context_rows[c]
                     for d in range(size):
-                        buffer0[context_rows[c], d] += neu1e[d]
+                        buffer0[row0, d] += neu1e[d]
             if status != 0:
                 break
         if status != 0:
@@ -269,9 +272,14 @@ def _finish(local_of, touched, buffer, used, base, status):
 
 
 @njit(nogil=True, cache=True)
-def merge_overlay(base, touched, buffer, used):
-    """Add a finished job's row deltas to the shared weights."""
+def merge_overlay(base, touched, buffer, used, part, parts):
+    """Add a finished job's row deltas to the shared weights, for the rows with `row % parts == part`.
+
+    Threads merging different parts never write the same row, and each row receives its jobs' deltas in job
+    order, so a parallel merge gives the same bits as a sequential one.
+    """
     for slot in range(used):
         word = touched[slot]
-        for d in range(buffer.shape[1]):
-            base[word, d] += buffer[slot, d]
+        if word % parts == part:
+            for d in range(buffer.shape[1]):
+                base[word, d] += buffer[slot, d]

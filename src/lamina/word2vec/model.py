@@ -8,8 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from lamina.layers.core import check_positive_int
-from lamina.word2vec import kernels, persistence, vocabulary
-from lamina.word2vec.corpus import check_restartable, iter_jobs, resolve_corpus, sentence_pieces
+from lamina.word2vec import batched, kernels, persistence, vocabulary
+from lamina.word2vec.corpus import JobReplay, check_restartable, resolve_corpus, sentence_pieces
 from lamina.word2vec.keyed_vectors import KeyedVectors
 
 logger = logging.getLogger(__name__)
@@ -19,7 +19,7 @@ class Word2Vec:
     """Learn word vectors from a corpus with skip-gram or CBOW (gensim's `Word2Vec` arguments and meaning).
 
     Training starts right away when `sentences` or `corpus_file` is given. Results are bitwise reproducible
-    for a given `seed`, whatever `workers` is: the corpus is cut into jobs of `batch_words` tokens, a round of
+    for a given `seed`, whatever `workers` is: the corpus is cut into jobs of `job_words` tokens, a round of
     `jobs_per_round` jobs trains in parallel against the same weights, and each job's updates are then added in
     job order (see `lamina.word2vec.kernels`).
 
@@ -44,8 +44,14 @@ class Word2Vec:
         shrink_windows: draw the effective window uniformly in 1..window for each word (word2vec.c).
         compute_loss: accumulate the training loss (read it with `get_latest_training_loss()`).
         callbacks: objects with on_train_begin/on_epoch_begin/on_epoch_end/on_train_end(model) methods.
-        device: None or "cpu" (a CUDA kernel is not implemented yet).
+        device: None or "cpu" for the CPU kernels; a CUDA device ("cuda", "cuda:1", torch.device) trains with
+            the batched PyTorch trainer on that GPU (`lamina.word2vec.batched`: minibatches of
+            `Word2Vec.pairs_per_batch` examples, summed updates, not bitwise reproducible on CUDA). A CUDA
+            device this machine lacks raises ValueError.
         progress: show a tqdm progress bar with words/s.
+        trim_rule: `trim_rule(word, count, min_count)` returning RULE_KEEP, RULE_DISCARD or RULE_DEFAULT
+            (lamina.word2vec's or gensim's constants) to override min_count per word; used by the vocabulary scan
+            only, not stored.
 
     Example:
         >>> sentences = [["king", "rules", "the", "land"], ["queen", "rules", "the", "land"]] * 50
@@ -54,18 +60,20 @@ class Word2Vec:
         (16,)
     """
 
-    batch_words = 2000
+    # A round's jobs see each other's updates only when the round ends. With 4 x 500 words the loss curve
+    # equals sequential training's; 4 x 2000 overshoots on small vocabularies and 4 x 10000 (gensim's job
+    # size) can diverge in skip-gram (docs/word2vec.md). Four jobs per round let up to four workers help.
     jobs_per_round = 4
+    job_words = 500
+    pairs_per_batch = 4096  # examples per minibatch of the batched (CUDA) trainer
 
     def __init__(self, sentences=None, corpus_file=None, vector_size=100, window=5, min_count=5, sg=0, hs=0,
                  negative=5, ns_exponent=0.75, cbow_mean=1, alpha=0.025, min_alpha=0.0001, sample=1e-3,
                  epochs=5, workers=3, seed=1, max_vocab_size=None, max_final_vocab=None, shrink_windows=True,
-                 compute_loss=False, callbacks=(), device=None, progress=False):
-        if device not in (None, "cpu"):
-            raise NotImplementedError(
-                f"Word2Vec: device={device!r} is not supported yet; only the CPU (numba) kernels exist. Pass "
-                f"device=None or 'cpu'."
-            )
+                 compute_loss=False, callbacks=(), device=None, progress=False, trim_rule=None):
+        # The batched PyTorch trainer runs on this device (None: the numba kernels). Tests force it on the CPU
+        # by setting `model._batched_device = torch.device("cpu")` before train().
+        self._batched_device = batched.resolve_device(device)
         check_positive_int("Word2Vec", "vector_size", vector_size)
         check_positive_int("Word2Vec", "window", window)
         check_positive_int("Word2Vec", "epochs", epochs)
@@ -93,31 +101,37 @@ class Word2Vec:
         if sentences is not None or corpus_file is not None:
             corpus = resolve_corpus(sentences, corpus_file, "Word2Vec")
             check_restartable(corpus, self.epochs + 1, "Word2Vec")
-            self.build_vocab(corpus)
+            self.build_vocab(corpus, trim_rule=trim_rule)
             self.train(corpus, total_examples=self.corpus_count, total_words=self.corpus_total_words,
                        epochs=self.epochs)
 
     # ------------------------------------------------------------------------------------------ vocabulary
 
-    def build_vocab(self, corpus_iterable=None, corpus_file=None, update=False):
+    def build_vocab(self, corpus_iterable=None, corpus_file=None, update=False, trim_rule=None):
         """Scan the corpus once (streaming), keep words with count >= min_count and initialise the weights.
 
         Args:
             corpus_iterable: restartable iterable of token lists.
             corpus_file: path of a one-sentence-per-line text file (instead of corpus_iterable).
-            update: growing an existing vocabulary is not supported yet (raises NotImplementedError).
+            update: grow the existing vocabulary (gensim's online training): the corpus's kept words that are
+                new are appended, every known word's count grows by its count in the corpus, trained weights
+                are kept and new words start from the vectors a fresh model would give them. The subsampling,
+                negative-sampling and Huffman tables are rebuilt from the summed counts.
+            trim_rule: `trim_rule(word, count, min_count)` returning RULE_KEEP, RULE_DISCARD or RULE_DEFAULT.
         """
-        if update:
-            raise NotImplementedError(
-                "Word2Vec.build_vocab(update=True) (online vocabulary growth) is not implemented yet. Build a "
-                "new model on the combined corpus instead."
-            )
+        if update and len(self.wv) == 0:
+            raise ValueError("Word2Vec.build_vocab(update=True): the model has no vocabulary to grow yet. Call "
+                             "build_vocab(corpus) first.")
         corpus = resolve_corpus(corpus_iterable, corpus_file, "Word2Vec.build_vocab")
-        counts, total, sentence_count, _ = vocabulary.count_words(sentence_pieces(corpus), self.max_vocab_size)
+        counts, total, sentence_count, _ = vocabulary.count_words(sentence_pieces(corpus), self.max_vocab_size,
+                                                                  trim_rule)
         self.corpus_count, self.corpus_total_words = sentence_count, total
         min_count = vocabulary.effective_min_count(counts, self.min_count, self.max_final_vocab)
         self.effective_min_count = min_count
-        words = vocabulary.select_words(counts, min_count)
+        if update:
+            self._grow(vocabulary.kept_words(counts, min_count, trim_rule), counts)
+            return
+        words = vocabulary.select_words(counts, min_count, trim_rule)
         if not words:
             raise ValueError(
                 f"Word2Vec.build_vocab: no word occurs at least min_count={min_count} times in the corpus "
@@ -126,6 +140,17 @@ class Word2Vec:
         word_counts = np.array([counts[word] for word in words], dtype=np.int64)
         del counts
         self._prepare(words, word_counts)
+
+    def _grow(self, kept, counts):
+        """Append the new words of `kept`, add `counts` to the known words' counts and keep the weights."""
+        known = self.wv.index_to_key
+        new_words = [word for word in kept if word not in self.wv.key_to_index]
+        word_counts = np.concatenate([self.wv.expandos["count"] + [counts.get(word, 0) for word in known],
+                                      np.array([counts[word] for word in new_words], dtype=np.int64)])
+        trained = self.wv.vectors, self.syn1neg, self.syn1
+        self._prepare(known + new_words, word_counts)
+        for grown, old in zip((self.wv.vectors, self.syn1neg, self.syn1), trained):
+            grown[:len(old)] = old
 
     def _prepare(self, words, word_counts):
         self.keep_probabilities = vocabulary.keep_probabilities(word_counts, self.sample)
@@ -140,11 +165,7 @@ class Word2Vec:
             self.codes = np.zeros((1, 1), np.uint8)
             self.points = np.zeros((1, 1), np.int32)
             self.code_lengths = np.zeros(1, np.int32)
-        generator = np.random.default_rng(self.seed)
-        vectors = generator.random((size, self.vector_size), dtype=np.float32)
-        vectors *= 2.0
-        vectors -= 1.0
-        vectors /= self.vector_size
+        vectors = vocabulary.initial_vectors(size, self.vector_size, self.seed)
         self.wv = KeyedVectors.from_vectors(words, vectors, counts=word_counts)
         self.syn1neg = np.zeros((size if self.negative else 1, self.vector_size), dtype=np.float32)
         self.syn1 = np.zeros((max(size - 1, 1) if self.hs else 1, self.vector_size), dtype=np.float32)
@@ -186,16 +207,20 @@ class Word2Vec:
         totals = [0, 0]
         _call(callbacks, "on_train_begin", self)
         bar = _progress_bar(show, int(epochs) * (total_words or 0))
-        with ThreadPoolExecutor(max_workers=self.workers) if self.workers > 1 else _Inline() as pool:
+        self._batched = None if self._batched_device is None else \
+            batched.BatchedTrainer(self, self._batched_device, self.pairs_per_batch)
+        replay = JobReplay(corpus, self.wv.key_to_index, self.job_words)
+        with replay, ThreadPoolExecutor(max_workers=self.workers) if self.workers > 1 else _Inline() as pool:
             self._slots = [self._new_slot() for _ in range(self.jobs_per_round)]
             for epoch in range(int(epochs)):
                 _call(callbacks, "on_epoch_begin", self)
-                loss, effective, raw = self._train_epoch(corpus, epoch, schedule, pool, bar)
+                loss, effective, raw = self._train_epoch(replay.jobs(), epoch, schedule, pool, bar)
                 totals[0] += effective
                 totals[1] += raw
                 self.running_training_loss = loss
                 self.epoch_losses.append(loss)
                 _call(callbacks, "on_epoch_end", self)
+        self._batched = None  # frees the device copies; the numpy weights were updated after each epoch
         if bar is not None:
             bar.close()
         self.train_count += 1
@@ -209,8 +234,9 @@ class Word2Vec:
         return [kernels.Overlay(len(matrix), self.vector_size, capacity(len(matrix)))
                 for matrix in (self.wv.vectors, self.syn1neg, self.syn1)] + [np.zeros(3, dtype=np.int64)]
 
-    def _train_epoch(self, corpus, epoch, schedule, pool, bar):
-        jobs = iter_jobs(corpus, self.wv.key_to_index, self.batch_words)
+    def _train_epoch(self, jobs, epoch, schedule, pool, bar):
+        if self._batched is not None:
+            return self._batched.train_epoch(jobs, epoch, schedule, bar)
         loss, effective, raw, job_index = 0.0, 0, 0, 0
         current = list(itertools.islice(jobs, self.jobs_per_round))
         while current:
@@ -223,9 +249,11 @@ class Word2Vec:
                 job_index += 1
             upcoming = list(itertools.islice(jobs, self.jobs_per_round))
             results = [task.result() for task in tasks]  # every job reads the same weights: merge after all
-            for slot, (job_loss, job_effective), job in zip(self._slots, results, current):
-                for overlay, matrix, used in zip(slot[:3], (self.wv.vectors, self.syn1neg, self.syn1), slot[3]):
-                    kernels.merge_overlay(matrix, overlay.touched, overlay.buffer, used)
+            merges = [pool.submit(self._merge_round, len(current), part, self.workers)
+                      for part in range(self.workers)]
+            for merge in merges:
+                merge.result()
+            for (job_loss, job_effective), job in zip(results, current):
                 loss += job_loss
                 effective += job_effective
                 raw += job[2]
@@ -233,6 +261,12 @@ class Word2Vec:
                     bar.update(job[2])
             current = upcoming
         return loss, effective, raw
+
+    def _merge_round(self, jobs, part, parts):
+        """Add the round's row deltas, job by job, to the rows `row % parts == part` of every weight matrix."""
+        for slot in self._slots[:jobs]:
+            for overlay, matrix, used in zip(slot[:3], (self.wv.vectors, self.syn1neg, self.syn1), slot[3]):
+                kernels.merge_overlay(matrix, overlay.touched, overlay.buffer, used, part, parts)
 
     def _run_job(self, slot, indices, ends, alpha, seed):
         while True:

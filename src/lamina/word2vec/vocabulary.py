@@ -6,14 +6,26 @@ import math
 import numpy as np
 
 CUM_TABLE_DOMAIN = 2**31 - 1
+# What a `trim_rule(word, count, min_count)` returns (gensim's values, so gensim's constants work too).
+RULE_DEFAULT, RULE_DISCARD, RULE_KEEP = 0, 1, 2
 
 
-def count_words(corpus, max_vocab_size=None):
+def keep_word(word, count, min_count, trim_rule=None):
+    """True when `word` stays in the vocabulary: `count >= min_count` unless `trim_rule` says KEEP or DISCARD."""
+    rule = RULE_DEFAULT if trim_rule is None else trim_rule(word, count, min_count)
+    if rule == RULE_KEEP:
+        return True
+    if rule == RULE_DISCARD:
+        return False
+    return count >= min_count
+
+
+def count_words(corpus, max_vocab_size=None, trim_rule=None):
     """Count tokens in one streaming pass over `corpus` (an iterable of token lists).
 
     When `max_vocab_size` is set and the number of distinct words exceeds it after a sentence, words with a
     count below a threshold that starts at 1 and grows by one per pruning are dropped (word2vec.c's
-    `ReduceVocab`, gensim's `max_vocab_size`). Returns `(counts, total_words, sentence_count, min_reduce)`
+    `ReduceVocab`, gensim's `max_vocab_size`; `trim_rule` applies to pruning too). Returns `(counts, total_words, sentence_count, min_reduce)`
     where `counts` is a dict in first-seen order and `min_reduce` the final pruning threshold.
     """
     counts = {}
@@ -25,7 +37,7 @@ def count_words(corpus, max_vocab_size=None):
         total_words += len(sentence)
         sentence_count += 1
         if max_vocab_size is not None and len(counts) > max_vocab_size:
-            counts = {word: count for word, count in counts.items() if count >= min_reduce}
+            counts = {word: count for word, count in counts.items() if keep_word(word, count, min_reduce, trim_rule)}
             min_reduce += 1
     return counts, total_words, sentence_count, min_reduce
 
@@ -38,14 +50,31 @@ def effective_min_count(counts, min_count, max_final_vocab):
     return max(min_count, ranked[max_final_vocab] + 1)
 
 
-def select_words(counts, min_count):
-    """Words with count >= `min_count`, sorted by descending count.
+def kept_words(counts, min_count, trim_rule=None):
+    """The words of `counts` that stay in the vocabulary (see `keep_word`), in first-seen order."""
+    return [word for word, count in counts.items() if keep_word(word, count, min_count, trim_rule)]
+
+
+def select_words(counts, min_count, trim_rule=None):
+    """The kept words sorted by descending count.
 
     Ties are ordered as gensim orders them (the word seen last first), so word indices match a gensim model
     built on the same corpus.
     """
-    kept = [word for word, count in counts.items() if count >= min_count]
+    kept = kept_words(counts, min_count, trim_rule)
     return [kept[i] for i in sorted(range(len(kept)), key=lambda i: (-counts[kept[i]], -i))]
+
+
+def initial_vectors(rows, vector_size, seed):
+    """gensim's initial word vectors: uniform in [-1/vector_size, 1/vector_size) from `default_rng(seed)`.
+
+    Row i does not depend on `rows`, so a grown vocabulary keeps the start vectors its words would have had.
+    """
+    vectors = np.random.default_rng(seed).random((rows, vector_size), dtype=np.float32)
+    vectors *= 2.0
+    vectors -= 1.0
+    vectors /= vector_size
+    return vectors
 
 
 def keep_probabilities(word_counts, sample):
