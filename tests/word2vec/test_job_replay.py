@@ -60,3 +60,24 @@ def test_training_from_a_file_equals_training_from_its_sentences(tmp_path):
     from_list = Word2Vec([line.split() for line in path.read_text().splitlines()], **options)
     np.testing.assert_array_equal(from_file.wv.vectors, from_list.wv.vectors)
 
+
+
+def test_a_round_merge_adds_every_jobs_change_to_the_original_rows():
+    from lamina.word2vec import kernels
+
+    rng = np.random.default_rng(1)
+    base = rng.normal(size=(6, 3)).astype(np.float32)
+    overlay = kernels.RoundOverlay(jobs=3, rows=6, vector_size=3, capacity=4)
+    rows_of_job = [[4, 1], [1, 5, 0], [1]]
+    expected = base.astype(np.float64)
+    for job, rows in enumerate(rows_of_job):
+        for slot, row in enumerate(rows):
+            overlay.local_of[job, row], overlay.touched[job, slot] = slot, row
+            overlay.buffer[job, slot] = base[row] + rng.normal(size=3).astype(np.float32)
+            expected[row] += overlay.buffer[job, slot] - base[row]
+    used = np.array([len(rows) for rows in rows_of_job], dtype=np.int64)
+    for part in range(2):
+        kernels.merge_round(base, overlay.local_of, overlay.touched, overlay.buffer, used, 3, part, 2)
+    np.testing.assert_allclose(base, expected, rtol=1e-6)
+    np.testing.assert_array_equal(base[4], overlay.buffer[0, 0])  # touched by one job: its copy, exactly
+    assert (overlay.local_of == -1).all()

@@ -123,6 +123,17 @@ def test_bitwise_reproducible_for_any_worker_count(corpus, options):
     assert not np.array_equal(other_seed.wv.vectors, runs[0].wv.vectors)
 
 
+def test_private_row_buffers_that_overflow_grow_without_changing_the_result(corpus, monkeypatch):
+    options = dict(vector_size=16, min_count=2, epochs=2, workers=2, seed=7, hs=1, negative=3)
+    expected = Word2Vec(corpus[:3000], **options)
+    monkeypatch.setattr(Word2Vec, "overlay_rows", 2)
+    grown = Word2Vec(corpus[:3000], **options)
+    assert all(overlay.touched.shape[1] > 2 for overlay in grown._overlays)
+    np.testing.assert_array_equal(grown.wv.vectors, expected.wv.vectors)
+    np.testing.assert_array_equal(grown.syn1neg, expected.syn1neg)
+    np.testing.assert_array_equal(grown.syn1, expected.syn1)
+
+
 # ----------------------------------------------------------------------------------------------------- loss
 
 class EpochLog:

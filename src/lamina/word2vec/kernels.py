@@ -1,10 +1,11 @@
 """numba kernels that train one job of word2vec (skip-gram or CBOW; negative sampling and/or hierarchical softmax).
 
 Determinism design: a job never writes the shared weights. Every row it touches is copied on first use into a
-job-private buffer (`Overlay`), the job trains sequentially on its private rows, and at the end the buffer holds
-the row *deltas*. The training loop runs a round of jobs against the same weights (in parallel threads; the
-kernels release the GIL) and then adds the deltas in job order with `merge_overlay`. Nothing depends on thread
-timing or on the number of threads, so results are bitwise identical for any `workers`.
+job-private buffer (`RoundOverlay`) and the job trains sequentially on its private rows. A round of jobs runs
+against the same weights (in parallel threads; the kernels release the GIL), then `merge_round` writes each
+touched row once: the job's copy when one job touched it, else the original plus every job's change, in job
+order. Nothing depends on thread timing or on the number of threads, so results are bitwise identical for any
+`workers`.
 """
 
 import math
@@ -30,19 +31,19 @@ def job_seed(seed, epoch, job_index):
     return (state ^ (state >> 31)) & (2**48 - 1)
 
 
-class Overlay:
-    """Job-private copies of touched rows of one weight matrix (`local_of` maps a row to its slot or -1)."""
+class RoundOverlay:
+    """Private copies of one weight matrix's rows for each job of a round (`local_of[job, row]`: slot or -1)."""
 
-    def __init__(self, rows, vector_size, capacity):
-        self.local_of = np.full(rows, -1, dtype=np.int32)
-        self.touched = np.zeros(max(capacity, 1), dtype=np.int32)
-        self.buffer = np.zeros((max(capacity, 1), vector_size), dtype=np.float32)
+    def __init__(self, jobs, rows, vector_size, capacity):
+        self.local_of = np.full((jobs, rows), -1, dtype=np.int32)
+        self.touched = np.zeros((jobs, max(capacity, 1)), dtype=np.int32)
+        self.buffer = np.zeros((jobs, max(capacity, 1), vector_size), dtype=np.float32)
 
     def grow(self):
-        """Double the capacity (the job is then rerun from scratch; `local_of` is clean after an overflow)."""
-        capacity = 2 * len(self.touched)
-        self.touched = np.zeros(capacity, dtype=np.int32)
-        self.buffer = np.zeros((capacity, self.buffer.shape[1]), dtype=np.float32)
+        """Double the capacity (the round is then rerun: `local_of` is clean after an overflow)."""
+        jobs, capacity, size = self.buffer.shape
+        self.touched = np.zeros((jobs, 2 * capacity), dtype=np.int32)
+        self.buffer = np.zeros((jobs, 2 * capacity, size), dtype=np.float32)
 
 
 @njit(nogil=True, cache=True)
@@ -152,7 +153,7 @@ def train_job(indices, sentence_ends, keep_thresholds, syn0, syn1neg, syn1, cum_
               used):
     """Train one job; returns `(status, loss, effective_words)`; status 1 means an overlay overflowed.
 
-    On success the overlay buffers hold row deltas (private copy minus shared row) and `used` their counts.
+    On success the overlay buffers hold the job's private rows and `used` their counts.
     """
     size = syn0.shape[1]
     alpha = np.float32(alpha)
@@ -254,32 +255,58 @@ def train_job(indices, sentence_ends, keep_thresholds, syn0, syn1neg, syn1, cum_
         if status != 0:
             break
         start = end
-    _finish(local0, touched0, buffer0, used[0], syn0, status)
-    _finish(local_neg, touched_neg, buffer_neg, used[1], syn1neg, status)
-    _finish(local_hs, touched_hs, buffer_hs, used[2], syn1, status)
+    if status != 0:  # forget the private rows; the round is rerun with larger buffers
+        _forget(local0, touched0, used[0])
+        _forget(local_neg, touched_neg, used[1])
+        _forget(local_hs, touched_hs, used[2])
     return status, loss, count
 
 
 @njit(nogil=True, cache=True)
-def _finish(local_of, touched, buffer, used, base, status):
-    """Turn private rows into deltas (on success) and clear the row map for the next job."""
+def _forget(local_of, touched, used):
     for slot in range(used):
-        word = touched[slot]
-        local_of[word] = -1
-        if status == 0:
-            for d in range(buffer.shape[1]):
-                buffer[slot, d] -= base[word, d]
+        local_of[touched[slot]] = -1
 
 
 @njit(nogil=True, cache=True)
-def merge_overlay(base, touched, buffer, used, part, parts):
-    """Add a finished job's row deltas to the shared weights, for the rows with `row % parts == part`.
+def merge_round(base, local_of, touched, buffer, used, jobs, part, parts):
+    """Write the round's changes to the rows `row % parts == part` of `base`, then forget the private rows.
 
-    Threads merging different parts never write the same row, and each row receives its jobs' deltas in job
-    order, so a parallel merge gives the same bits as a sequential one.
+    A row is written once, when the first job (in job order) that touched it is visited: the job's copy if no
+    other job touched the row, else `original + sum over jobs (copy - original)` in job order. Threads merging
+    different parts write different rows, so a parallel merge gives the same bits as a sequential one.
     """
-    for slot in range(used):
-        word = touched[slot]
-        if word % parts == part:
-            for d in range(buffer.shape[1]):
-                base[word, d] += buffer[slot, d]
+    size = base.shape[1]
+    slots = np.empty(jobs, dtype=np.int64)
+    original = np.empty(size, dtype=base.dtype)
+    for job in range(jobs):
+        for slot in range(used[job]):
+            word = touched[job, slot]
+            if word % parts != part:
+                continue
+            first = True
+            for earlier in range(job):
+                if local_of[earlier, word] >= 0:
+                    first = False
+            if not first:
+                continue
+            sharing = 0
+            for other in range(job, jobs):
+                slots[other] = local_of[other, word]
+                sharing += slots[other] >= 0
+            if sharing == 1:
+                for d in range(size):
+                    base[word, d] = buffer[job, slot, d]
+                continue
+            for d in range(size):
+                original[d] = base[word, d]
+            for other in range(job, jobs):
+                copy = slots[other]
+                if copy >= 0:
+                    for d in range(size):
+                        base[word, d] += buffer[other, copy, d] - original[d]
+    for job in range(jobs):
+        for slot in range(used[job]):
+            word = touched[job, slot]
+            if word % parts == part:
+                local_of[job, word] = -1

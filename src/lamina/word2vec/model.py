@@ -65,6 +65,7 @@ class Word2Vec:
     # size) can diverge in skip-gram (docs/word2vec.md). Four jobs per round let up to four workers help.
     jobs_per_round = 4
     job_words = 500
+    overlay_rows = 4096  # private rows per job and weight matrix to start with; doubled when a job needs more
     pairs_per_batch = 4096  # examples per minibatch of the batched (CUDA) trainer
 
     def __init__(self, sentences=None, corpus_file=None, vector_size=100, window=5, min_count=5, sg=0, hs=0,
@@ -211,7 +212,7 @@ class Word2Vec:
             batched.BatchedTrainer(self, self._batched_device, self.pairs_per_batch)
         replay = JobReplay(corpus, self.wv.key_to_index, self.job_words)
         with replay, ThreadPoolExecutor(max_workers=self.workers) if self.workers > 1 else _Inline() as pool:
-            self._slots = [self._new_slot() for _ in range(self.jobs_per_round)]
+            self._overlays = self._new_overlays()
             for epoch in range(int(epochs)):
                 _call(callbacks, "on_epoch_begin", self)
                 loss, effective, raw = self._train_epoch(replay.jobs(), epoch, schedule, pool, bar)
@@ -229,10 +230,14 @@ class Word2Vec:
         _call(callbacks, "on_train_end", self)
         return totals[0], totals[1]
 
-    def _new_slot(self):
-        capacity = lambda rows: min(rows, 4096)  # noqa: E731 - grown on overflow
-        return [kernels.Overlay(len(matrix), self.vector_size, capacity(len(matrix)))
-                for matrix in (self.wv.vectors, self.syn1neg, self.syn1)] + [np.zeros(3, dtype=np.int64)]
+    def _weights(self):
+        return self.wv.vectors, self.syn1neg, self.syn1
+
+    def _new_overlays(self):
+        """Private-row buffers of a round's jobs, one per weight matrix; `_used[job, matrix]` counts the rows."""
+        self._used = np.zeros((self.jobs_per_round, 3), dtype=np.int64)
+        return [kernels.RoundOverlay(self.jobs_per_round, len(matrix), self.vector_size,
+                                     min(len(matrix), self.overlay_rows)) for matrix in self._weights()]
 
     def _train_epoch(self, jobs, epoch, schedule, pool, bar):
         if self._batched is not None:
@@ -240,19 +245,16 @@ class Word2Vec:
         loss, effective, raw, job_index = 0.0, 0, 0, 0
         current = list(itertools.islice(jobs, self.jobs_per_round))
         while current:
-            tasks = []
-            for slot, (indices, ends, raw_words, sentences) in zip(self._slots, current):
+            arguments = []
+            for indices, ends, raw_words, sentences in current:
                 alpha = schedule.alpha(epoch, raw_words, sentences)
                 self.min_alpha_yet_reached = alpha
                 seed = kernels.job_seed(self.seed, epoch + self.train_count * 1000003, job_index)
-                tasks.append(pool.submit(self._run_job, slot, indices, ends, alpha, seed))
+                arguments.append((indices, ends, alpha, seed))
                 job_index += 1
-            upcoming = list(itertools.islice(jobs, self.jobs_per_round))
-            results = [task.result() for task in tasks]  # every job reads the same weights: merge after all
-            merges = [pool.submit(self._merge_round, len(current), part, self.workers)
-                      for part in range(self.workers)]
-            for merge in merges:
-                merge.result()
+            tasks = self._start_round(arguments, pool)
+            upcoming = list(itertools.islice(jobs, self.jobs_per_round))  # read while the round trains
+            results = self._finish_round(tasks, arguments, pool)
             for (job_loss, job_effective), job in zip(results, current):
                 loss += job_loss
                 effective += job_effective
@@ -262,25 +264,44 @@ class Word2Vec:
             current = upcoming
         return loss, effective, raw
 
-    def _merge_round(self, jobs, part, parts):
-        """Add the round's row deltas, job by job, to the rows `row % parts == part` of every weight matrix."""
-        for slot in self._slots[:jobs]:
-            for overlay, matrix, used in zip(slot[:3], (self.wv.vectors, self.syn1neg, self.syn1), slot[3]):
-                kernels.merge_overlay(matrix, overlay.touched, overlay.buffer, used, part, parts)
+    def _start_round(self, arguments, pool):
+        """Starts a round's jobs, in parallel and against the same weights."""
+        return [pool.submit(self._run_job, job, *job_arguments) for job, job_arguments in enumerate(arguments)]
 
-    def _run_job(self, slot, indices, ends, alpha, seed):
+    def _finish_round(self, tasks, arguments, pool):
+        """Waits for a round's jobs (rerunning the round if a buffer overflowed), merges them; (loss, words) per job."""
         while True:
-            status, loss, effective = kernels.train_job(
-                indices, ends, self._keep_thresholds, self.wv.vectors, self.syn1neg, self.syn1, self.cum_table, self._starts,
-                self.codes, self.points, self.code_lengths, self.sg, self.hs, self.negative, self.window,
-                self.shrink_windows, self.cbow_mean, alpha, np.uint64(seed), self.compute_loss,
-                slot[0].local_of, slot[0].touched, slot[0].buffer, slot[1].local_of, slot[1].touched,
-                slot[1].buffer, slot[2].local_of, slot[2].touched, slot[2].buffer, slot[3])
-            if status == 0:
-                return loss, effective
-            for overlay in slot[:3]:
-                if len(overlay.touched) < len(overlay.local_of):
+            results = [task.result() for task in tasks]
+            if all(status == 0 for status, _, _ in results):
+                break
+            for job, (status, _, _) in enumerate(results):  # an overflow: forget the round, grow, run it again
+                if status == 0:
+                    for index, overlay in enumerate(self._overlays):
+                        overlay.local_of[job, overlay.touched[job, :self._used[job, index]]] = -1
+            for overlay, matrix in zip(self._overlays, self._weights()):
+                if overlay.touched.shape[1] < len(matrix):
                     overlay.grow()
+            tasks = self._start_round(arguments, pool)
+        merges = [pool.submit(self._merge_round, len(arguments), part, self.workers) for part in range(self.workers)]
+        for merge in merges:
+            merge.result()
+        return [(loss, effective) for _, loss, effective in results]
+
+    def _merge_round(self, jobs, part, parts):
+        """Writes the round's changes to the rows `row % parts == part` of every weight matrix."""
+        for index, (overlay, matrix) in enumerate(zip(self._overlays, self._weights())):
+            kernels.merge_round(matrix, overlay.local_of, overlay.touched, overlay.buffer,
+                                np.ascontiguousarray(self._used[:, index]), jobs, part, parts)
+
+    def _run_job(self, job, indices, ends, alpha, seed):
+        vectors, negative, softmax = self._overlays
+        return kernels.train_job(
+            indices, ends, self._keep_thresholds, self.wv.vectors, self.syn1neg, self.syn1, self.cum_table,
+            self._starts, self.codes, self.points, self.code_lengths, self.sg, self.hs, self.negative, self.window,
+            self.shrink_windows, self.cbow_mean, alpha, np.uint64(seed), self.compute_loss,
+            vectors.local_of[job], vectors.touched[job], vectors.buffer[job],
+            negative.local_of[job], negative.touched[job], negative.buffer[job],
+            softmax.local_of[job], softmax.touched[job], softmax.buffer[job], self._used[job])
 
     def save(self, path):
         """Saves the whole model (settings, vocabulary, weights, training state) to one file, without pickle."""
