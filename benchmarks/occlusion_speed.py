@@ -105,7 +105,7 @@ def main():
     difference = max(float((results["lamina"] - result).abs().max()) for result in results.values())
     captum_best = min(value for name, value in best.items() if name != "lamina")
     for name, value in best.items():
-        print(f"{name:16} {value:8.3f} s")
+        print(f"{name:16} {value * 1000:9.1f} ms")
     print(f"lamina / best captum: {best['lamina'] / captum_best:.2f}x   (largest difference {difference:.1e})")
 
 

@@ -1,10 +1,11 @@
 """`lamina heatmap MODEL.lamina IMAGE -o out.png` with every method, on a saved model and an image file."""
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from lamina import cli, explain
-from lamina.layers import Conv2D, Dense, GlobalAveragePooling2D, Input
+from lamina.layers import BatchNormalization, Conv2D, Dense, Flatten, GlobalAveragePooling2D, Input
 from lamina.models import Sequential, load_model
 
 
@@ -53,6 +54,21 @@ def test_cam_on_a_global_average_pooling_model(tmp_path, capsys):
     assert capsys.readouterr().out.startswith("cam heatmap of class 1 (score 0.")
     with Image.open(output) as picture:
         assert picture.size == (24, 20)
+
+
+def test_the_predicted_class_and_its_score_come_from_inference_mode(tmp_path, capsys):
+    """A loaded model is in training mode: batch normalization would use the image's own statistics."""
+    model = Sequential([Input((1, 12, 12)), Conv2D(4, 3), BatchNormalization(), Flatten(),
+                        Dense(3, activation="softmax")])
+    model.save(tmp_path / "bn.lamina")
+    pixels = np.random.default_rng(0).integers(0, 255, (12, 12), dtype=np.uint8)
+    Image.fromarray(pixels).save(tmp_path / "x.png")
+    output = tmp_path / "heatmap.png"
+    assert cli.main(["heatmap", str(tmp_path / "bn.lamina"), str(tmp_path / "x.png"), "-o", str(output)]) == 0
+    loaded = load_model(tmp_path / "bn.lamina", compile=False).eval()
+    scores = loaded(torch.as_tensor(pixels[None, None] / np.float32(255)))[0].detach()
+    expected = f"occlusion heatmap of class {int(scores.argmax())} (score {float(scores.max()):.3f}) written to "
+    assert capsys.readouterr().out.startswith(expected)
 
 
 def test_command_errors_name_the_problem(saved_patch_task, tmp_path):

@@ -26,10 +26,11 @@ def captum_occlusion(forward, x, window, stride, baseline, target, perturbations
 
 
 @pytest.mark.parametrize("shape, window, stride, captum_window, captum_stride", [
-    ((3, 12, 10), 4, 2, (3, 4, 4), (3, 2, 2)),            # whole-channel windows, edge windows on the last axis
-    ((3, 12, 10), 5, 3, (3, 5, 5), (3, 3, 3)),            # windows that overhang both borders
-    ((3, 12, 10), (1, 4, 3), (1, 2, 3), (1, 4, 3), (1, 2, 3)),   # per-channel windows
-    ((3, 12, 10), (2, 3, 4), (1, 3, 2), (2, 3, 4), (1, 3, 2)),   # channel pairs
+    ((3, 12, 10), 4, 2, (3, 4, 4), (3, 2, 2)),            # whole-channel overlapping windows, all inside
+    ((3, 12, 10), 5, 3, (3, 5, 5), (3, 3, 3)),            # edge windows cut at both spatial borders
+    ((3, 12, 10), (1, 4, 3), (1, 2, 3), (1, 4, 3), (1, 2, 3)),   # per-channel windows, cut on the last axis
+    ((3, 12, 10), (2, 3, 4), (1, 3, 2), (2, 3, 4), (1, 3, 2)),   # overlapping channel pairs
+    ((3, 12, 10), (2, 5, 4), (2, 4, 3), (2, 5, 4), (2, 4, 3)),   # channel windows [0, 2) and [2, 3): cut
     ((3, 12, 10), (6, 5), (6, 5), (3, 6, 5), (3, 6, 5)),  # a spatial tuple: channels whole, non-overlapping
     ((1, 9, 9), 9, 1, (1, 9, 9), (1, 1, 1)),              # one window covering everything
 ])
@@ -57,6 +58,26 @@ def test_equals_captum_on_a_lamina_model_with_probabilities(window, stride):
     theirs = captum_occlusion(lambda inputs: model(inputs).softmax(dim=1), x, captum_window, captum_stride,
                               baseline[None], torch.tensor([1, 2]), perturbations_per_eval=16)
     torch.testing.assert_close(ours, theirs, atol=1e-5, rtol=0)
+
+
+def test_a_baseline_per_sample_equals_captum():
+    model = torch_convnet().eval()
+    x, baseline = torch.rand(3, 3, 12, 10), torch.rand(3, 3, 12, 10)
+    ours = explain.occlusion(model, x, target=2, window=(1, 4, 3), stride=(1, 3, 2), baseline=baseline,
+                             output="logit", batch_size=13, progress=False)
+    theirs = captum_occlusion(model, x, (1, 4, 3), (1, 3, 2), baseline, 2, perturbations_per_eval=5)
+    torch.testing.assert_close(ours, theirs, atol=1e-5, rtol=0)
+
+
+def test_a_0d_tensor_target_applies_to_every_sample_as_in_captum():
+    model = torch_convnet().eval()
+    x = torch.rand(2, 3, 12, 10)
+    target = model(x).argmax(dim=1)[0]  # a 0-d tensor, e.g. the first sample's predicted class
+    ours = explain.occlusion(model, x, target=target, window=4, stride=2, progress=False)
+    theirs = captum_occlusion(lambda inputs: model(inputs).softmax(dim=1), x, (3, 4, 4), (3, 2, 2), 0.0, target)
+    torch.testing.assert_close(ours, theirs, atol=1e-5, rtol=0)
+    torch.testing.assert_close(explain.saliency(model, x, target=target),
+                               explain.saliency(model, x, target=int(target)))
 
 
 def test_softmax_is_not_applied_twice_to_a_model_ending_in_softmax():

@@ -36,7 +36,7 @@ def grad_cam(model, x, target=None, layer=None):
     name, module = find_convolution_layer(model, layer, "grad_cam")
     inputs = prepare_inputs(model, x)
     with evaluation_mode(model, freeze_parameters=True), torch.enable_grad(), \
-            recording_output(module, "grad_cam", name, require_grad=True) as records:
+            recording_output(module, "grad_cam", name) as records:
         outputs = class_scores(model(inputs.batch), "grad_cam")
         require_gradient(outputs, "grad_cam")
         maps = single_call(records, "grad_cam", name)

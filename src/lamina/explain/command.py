@@ -7,7 +7,7 @@ from PIL import Image
 
 from lamina.explain.class_activation import cam, grad_cam
 from lamina.explain.gradients import integrated_gradients, saliency
-from lamina.explain.inputs import default_data_format
+from lamina.explain.inputs import default_data_format, evaluation_mode
 from lamina.explain.occlusion import occlusion
 from lamina.explain.render import save_heatmap
 
@@ -30,7 +30,7 @@ def run_heatmap(model_path, image_path, output, method="occlusion", target=None,
     model = load_model(model_path, compile=False)
     picture = Image.open(image_path)
     x = model_input(model, picture, rescale)
-    with torch.no_grad():
+    with evaluation_mode(model), torch.inference_mode():  # a loaded model is in training mode (dropout on)
         scores = model(torch.as_tensor(x[None])).reshape(-1)
     target = int(scores.argmax()) if target is None else target
     explain = {
@@ -46,8 +46,7 @@ def run_heatmap(model_path, image_path, output, method="occlusion", target=None,
     except ValueError as error:
         raise SystemExit(f"lamina heatmap: {error}") from None
     save_heatmap(output, picture.convert("RGB"), heatmap)
-    score = f" (score {float(scores[target]):.3f})" if target < len(scores) else ""
-    print(f"{method} heatmap of class {target}{score} written to {output}.")
+    print(f"{method} heatmap of class {target} (score {float(scores[target]):.3f}) written to {output}.")
     return heatmap
 
 

@@ -6,8 +6,9 @@ Captum's `Saliency` and `IntegratedGradients` do with the model as forward funct
 import numpy as np
 import torch
 
-from lamina.explain.inputs import (broadcast_baseline, class_scores, evaluation_mode, prepare_inputs,
-                                   require_float_input, require_gradient, resolve_targets, select)
+from lamina.explain.inputs import (broadcast_baseline, check_positive_int, chunks, class_scores, evaluation_mode,
+                                   prepare_inputs, require_float_input, require_gradient, resolve_targets,
+                                   sample_rows, select)
 from lamina.identifiers import check_choice
 
 
@@ -68,9 +69,8 @@ def integrated_gradients(model, x, target=None, baseline=0.0, steps=50, batch_si
         >>> attributions.sum()   # close to F(image) - F(black image)
     """
     check_choice("method", method, METHODS, owner="integrated_gradients")
-    for argument, value in (("steps", steps), ("batch_size", batch_size)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"integrated_gradients: {argument} must be a positive int; received {value!r}.")
+    check_positive_int("integrated_gradients", "steps", steps)
+    check_positive_int("integrated_gradients", "batch_size", batch_size)
     inputs = prepare_inputs(model, x)
     batch = inputs.batch
     require_float_input(batch, "integrated_gradients")
@@ -82,12 +82,11 @@ def integrated_gradients(model, x, target=None, baseline=0.0, steps=50, batch_si
             targets = resolve_targets(target, class_scores(model(batch), "integrated_gradients"),
                                       "integrated_gradients")
         mean_gradient = torch.zeros_like(batch)
-        for start in range(0, len(batch) * steps, batch_size):
-            pairs = torch.arange(start, min(start + batch_size, len(batch) * steps), device=batch.device)
-            samples, points = pairs // steps, pairs % steps
-            shape = (-1,) + (1,) * (batch.ndim - 1)
+        shape = (-1,) + (1,) * (batch.ndim - 1)
+        for _, samples, points in chunks(len(batch), steps, batch_size, batch.device):
             with torch.enable_grad():
-                scaled = (baselines[samples] + alphas[points].view(shape) * path[samples]).requires_grad_(True)
+                scaled = sample_rows(baselines, samples) + alphas[points].view(shape) * sample_rows(path, samples)
+                scaled.requires_grad_(True)
                 outputs = class_scores(model(scaled), "integrated_gradients")
                 require_gradient(outputs, "integrated_gradients")
                 gradient = _input_gradient(select(outputs, targets[samples]), scaled, "integrated_gradients")

@@ -129,16 +129,16 @@ def class_scores(outputs, method):
 
 
 def resolve_targets(target, scores, method):
-    """A LongTensor (batch,) of classes: `target` (an int, or one per sample), or each sample's predicted class."""
+    """A LongTensor (batch,) of classes: `target` (an int or a 0-d tensor for all samples, or one per sample), or
+    each sample's predicted class."""
     batch_size, classes = scores.shape
     if target is None:
         return scores.argmax(dim=1)
-    values = torch.as_tensor(target).flatten() if not isinstance(target, (int, np.integer)) else None
-    if isinstance(target, bool) or (values is not None and values.dtype.is_floating_point):
+    values = torch.as_tensor(target)
+    if isinstance(target, bool) or values.dtype == torch.bool or values.dtype.is_floating_point:
         raise TypeError(f"{method}: target must be an int class index (or one per sample); received {target!r}.")
-    if values is None:
-        values = torch.full((batch_size,), int(target))
-    elif values.numel() != batch_size:
+    values = values.expand(batch_size) if values.ndim == 0 else values.flatten()
+    if values.numel() != batch_size:
         raise ValueError(
             f"{method}: target has {values.numel()} values for a batch of {batch_size} samples. Pass one int for "
             f"all samples, or one per sample."
@@ -174,6 +174,26 @@ def broadcast_baseline(baseline, batch, method):
             f"{tuple(batch.shape)} (or one sample's, {tuple(batch.shape[1:])}). Pass a scalar or a tensor of the "
             f"sample's shape."
         ) from None
+
+
+def sample_rows(tensor, samples):
+    """tensor[samples] for a batch-shaped tensor; its first row alone (it broadcasts) when every sample shares it,
+    which spares a copy of a whole chunk."""
+    return tensor[:1] if tensor.shape[0] == 1 or tensor.stride(0) == 0 else tensor[samples]
+
+
+def chunks(sample_count, items_per_sample, batch_size, device):
+    """Every (sample, item) pair in chunks of batch_size, sample by sample: yields (start, samples, items), two
+    LongTensors and the flat index of the chunk's first pair."""
+    total = sample_count * items_per_sample
+    for start in range(0, total, batch_size):
+        pairs = torch.arange(start, min(start + batch_size, total), device=device)
+        yield start, pairs // items_per_sample, pairs % items_per_sample
+
+
+def check_positive_int(method, argument, value):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{method}: {argument} must be a positive int; received {value!r}.")
 
 
 def require_float_input(batch, method):

@@ -1,6 +1,7 @@
 """Finding a model's convolutional layers by name or module, and recording a layer's output during a forward pass."""
 import contextlib
 
+import torch
 from torch import nn
 
 from lamina.identifiers import nearest_suggestion
@@ -77,21 +78,24 @@ def find_convolution_layer(model, layer, method):
 
 
 @contextlib.contextmanager
-def recording_output(layer, method, name, require_grad=False):
-    """Records the layer's output in the yielded list during forward passes; the hook is removed on exit.
+def recording_output(layer, method, name):
+    """Records the layer's output in the yielded list during forward passes, for gradients with respect to it; the
+    hook is removed on exit.
 
-    With require_grad, an output that does not track gradients (frozen parameters before it) is made to, so
-    gradients with respect to it can be taken.
+    The recorded output tracks gradients (it is made a leaf that does when nothing before the layer does, e.g. with
+    frozen parameters), and the rest of the model receives a copy of it, so that an in-place operation after the
+    layer (`nn.ReLU(inplace=True)` after a convolution, as in VGG) changes the copy, not the recorded maps.
     """
     outputs = []
 
     def hook(module, inputs, output):
-        if not hasattr(output, "requires_grad"):
+        if not isinstance(output, torch.Tensor):
             raise ValueError(f"{method}: layer '{name}' returns a {type(output).__name__}, not a tensor of feature "
                              f"maps. Pick a layer that returns one tensor.")
-        if require_grad and not output.requires_grad and output.is_floating_point():
+        if not output.requires_grad and output.is_floating_point():
             output.requires_grad_(True)
         outputs.append(output)
+        return output.clone()
 
     handle = layer.register_forward_hook(hook)
     try:

@@ -10,8 +10,8 @@ import string
 import torch
 from tqdm.auto import tqdm
 
-from lamina.explain.inputs import (broadcast_baseline, channel_axis, class_scores, evaluation_mode, prepare_inputs,
-                                   resolve_targets, select)
+from lamina.explain.inputs import (broadcast_baseline, channel_axis, check_positive_int, chunks, class_scores,
+                                   evaluation_mode, prepare_inputs, resolve_targets, sample_rows, select)
 from lamina.identifiers import check_choice
 
 OUTPUTS = ("probability", "logit")
@@ -55,8 +55,7 @@ def occlusion(model, x, target=None, window=8, stride=4, baseline=0.0, output="p
         >>> heatmap = occlusion(model, image, window=8, stride=4)   # image (3, 64, 64) -> heatmap (3, 64, 64)
     """
     check_choice("output", output, OUTPUTS, owner="occlusion")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"occlusion: batch_size must be a positive int; received {batch_size!r}.")
+    check_positive_int("occlusion", "batch_size", batch_size)
     inputs = prepare_inputs(model, x)
     batch = inputs.batch
     axis = channel_axis(model, batch.ndim - 1, data_format)
@@ -65,31 +64,31 @@ def occlusion(model, x, target=None, window=8, stride=4, baseline=0.0, output="p
     with evaluation_mode(model), torch.inference_mode():
         reference_outputs = class_scores(model(batch), "occlusion")
         targets = resolve_targets(target, reference_outputs, "occlusion")
-        score = _scorer(output, reference_outputs)
-        reference = select(score(reference_outputs), targets)
-        drops = torch.empty(len(batch) * grid.count, dtype=reference.dtype, device=batch.device)
-        starts = range(0, len(drops), batch_size)
-        for start in tqdm(starts, desc="occlusion", unit="batch", disable=not progress or len(starts) < 2,
-                          leave=False):
-            pairs = torch.arange(start, min(start + batch_size, len(drops)), device=batch.device)
-            samples, windows = pairs // grid.count, pairs % grid.count
-            hidden = torch.where(grid.masks(windows), baselines[samples], batch[samples])
-            scores = class_scores(model(hidden), "occlusion")
-            drops[start:start + len(pairs)] = reference[samples] - select(score(scores), targets[samples])
-        attributions = grid.spread(drops.view(len(batch), grid.count))
+        softmax = output == "probability" and not _scored_as_is(reference_outputs)
+        reference = _target_scores(reference_outputs, targets, softmax)
+        drops = torch.empty(len(batch), grid.count, dtype=reference.dtype, device=batch.device)
+        passes = math.ceil(drops.numel() / batch_size)
+        for start, samples, windows in tqdm(chunks(len(batch), grid.count, batch_size, batch.device), total=passes,
+                                            desc="occlusion", unit="batch", disable=not progress or passes < 2,
+                                            leave=False):
+            hidden = torch.where(grid.masks(windows), sample_rows(baselines, samples), sample_rows(batch, samples))
+            scores = _target_scores(class_scores(model(hidden), "occlusion"), targets[samples], softmax)
+            drops.view(-1)[start:start + len(samples)] = reference[samples] - scores
+        attributions = grid.spread(drops)
     return inputs.give_back(attributions)
 
 
-def _scorer(output, reference_outputs):
-    """outputs -> the scores occlusion compares (see `output` in occlusion)."""
-    if output == "logit" or reference_outputs.shape[1] == 1 or _are_probabilities(reference_outputs):
-        return lambda outputs: outputs
-    return lambda outputs: outputs.softmax(dim=1)
+def _target_scores(outputs, targets, softmax):
+    """outputs[i, targets[i]] for every row i, or its softmax probability: exp(logit - logsumexp(logits))."""
+    scores = select(outputs, targets)
+    return (scores - outputs.logsumexp(dim=1)).exp() if softmax else scores
 
 
-def _are_probabilities(outputs):
+def _scored_as_is(outputs):
+    """Whether outputs are scored as they are under output='probability': one unit, or rows of probabilities."""
     sums = outputs.sum(dim=1)
-    return bool((outputs >= 0).all() and torch.allclose(sums, torch.ones_like(sums), rtol=0, atol=1e-5))
+    return outputs.shape[1] == 1 or bool(
+        (outputs >= 0).all() and torch.allclose(sums, torch.ones_like(sums), rtol=0, atol=1e-5))
 
 
 class WindowGrid:
@@ -114,14 +113,16 @@ class WindowGrid:
         self.count = math.prod(self.counts)
 
     def masks(self, windows):
-        """Bool masks (len(windows), *sample shape), True inside each window; windows are flat indices."""
-        mask = None
+        """Bool masks (len(windows), *sample shape), True inside each window (windows are flat indices). Axes that
+        every window covers whole (the channel axis, usually) have size 1 and broadcast."""
         rank = len(self.shape)
+        mask = torch.ones((len(windows),) + (1,) * rank, dtype=torch.bool, device=windows.device)
         for axis, interval in enumerate(self.intervals):
+            if self.window[axis] == self.shape[axis]:
+                continue
             below = math.prod(self.counts[axis + 1:])
             rows = interval[(windows // below) % self.counts[axis]]  # (B, D_axis)
-            rows = rows.view(len(windows), *(1,) * axis, self.shape[axis], *(1,) * (rank - axis - 1))
-            mask = rows if mask is None else mask & rows
+            mask = mask & rows.view(len(windows), *(1,) * axis, self.shape[axis], *(1,) * (rank - axis - 1))
         return mask
 
     def spread(self, drops):
