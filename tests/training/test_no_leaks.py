@@ -5,6 +5,7 @@ that keeping one tensor per step would show: 50 iterations run 650 training step
 prediction batches.
 """
 import gc
+import weakref
 import os
 import tracemalloc
 
@@ -190,3 +191,17 @@ def test_the_leak_checks_would_catch_a_leak(leak):
     else:
         new_objects, bytes_per_iteration = python_allocation_growth(step, windows=2, calls_per_window=3)
         assert new_objects > 25 and bytes_per_iteration >= 1024, (new_objects, bytes_per_iteration)
+
+
+def test_a_user_defined_layer_class_and_its_namespace_are_freed():
+    namespace = {}
+    exec("from lamina.layers import Layer\n"
+         "class Doubler(Layer):\n"
+         "    def call(self, inputs):\n"
+         "        return 2 * inputs\n", namespace)
+    layer = namespace["Doubler"]()
+    assert layer(torch.ones(2, 3)).sum().item() == 12
+    layer_class = weakref.ref(namespace["Doubler"])
+    del namespace, layer
+    gc.collect()
+    assert layer_class() is None

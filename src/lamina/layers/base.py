@@ -53,17 +53,17 @@ def _shape_str(shape):
     return "(" + ", ".join("None" if size is None else str(size) for size in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
-_CALL_ARGUMENTS = {}
-
-
 def _call_arguments(layer_class):
-    """Which of `training` and `mask` a layer class's call() accepts (a plain dict cache: torch.compile traces
-    through it without warnings)."""
-    if layer_class not in _CALL_ARGUMENTS:
+    """Which of `training` and `mask` a layer class's call() accepts, cached on the class itself (a module-level
+    table would keep every user-defined layer class, and the namespace of the script or notebook that defined
+    it, alive for the whole session)."""
+    accepted = layer_class.__dict__.get("_accepted_call_arguments")
+    if accepted is None:
         parameters = inspect.signature(layer_class.call).parameters
         accepts_any = any(p.kind == p.VAR_KEYWORD for p in parameters.values())
-        _CALL_ARGUMENTS[layer_class] = ("training" in parameters or accepts_any), ("mask" in parameters or accepts_any)
-    return _CALL_ARGUMENTS[layer_class]
+        accepted = ("training" in parameters or accepts_any), ("mask" in parameters or accepts_any)
+        layer_class._accepted_call_arguments = accepted
+    return accepted
 
 
 class _WeightRecord:
