@@ -89,3 +89,60 @@ def test_function_errors_name_the_fix():
     compute = K.function([model.input, K.learning_phase()], [model.output])
     with pytest.raises(ValueError, match=r"takes 2 input values .* received 1"):
         compute([X])
+
+
+def test_arithmetic_and_indexing_on_symbolic_tensors_add_layers_that_compute_them():
+    inputs = Input((4,))
+    hidden = Dense(5, activation="tanh")(inputs)
+    offset = np.arange(5, dtype="float32")
+    outputs = [hidden[:, 0], 2 * hidden - 1, (hidden + offset) / 3, -hidden ** 2, 1 - abs(hidden), hidden * hidden,
+               np.float32(2) * hidden]
+    assert [tuple(t.shape) for t in outputs] == [(None,)] + [(None, 5)] * 6
+    values = K.function([inputs], outputs)([X])
+    h = K.function([inputs], [hidden])([X])[0]
+    expected = [h[:, 0], 2 * h - 1, (h + offset) / 3, -h ** 2, 1 - np.abs(h), h * h, 2 * h]
+    for value, wanted in zip(values, expected):
+        np.testing.assert_allclose(value, wanted, rtol=1e-6, atol=1e-7)
+    with pytest.raises(TypeError, match="cannot be iterated"):
+        list(hidden)
+
+
+def test_filter_visualisation_idiom_ascends_the_normalized_gradient():
+    """Keras's "how convolutional neural networks see the world" loop: K.mean of one filter's output, its
+    gradient with respect to the input normalized with K.* arithmetic, then gradient ascent on the input."""
+    from lamina.layers import Conv2D
+
+    inputs = Input((1, 6, 6))
+    conv = Conv2D(3, 3, activation="relu", data_format="channels_first")(inputs)
+    loss = K.mean(conv[:, 1, :, :])
+    grads = K.gradients(loss, inputs)[0]
+    grads /= (K.sqrt(K.mean(K.square(grads))) + 1e-5)
+    iterate = K.function([inputs], [loss, grads])
+    image = RNG.random((1, 1, 6, 6)).astype("float32")
+    x = torch.tensor(image, requires_grad=True)
+    expected_loss = conv.layer(x)[:, 1].mean()
+    (gradient,) = torch.autograd.grad(expected_loss, [x])
+    loss_value, grads_value = iterate([image])
+    np.testing.assert_allclose(loss_value, expected_loss.item(), rtol=1e-6)
+    expected = gradient / (gradient.square().mean().sqrt() + 1e-5)
+    np.testing.assert_allclose(grads_value, expected.numpy(), rtol=1e-5, atol=1e-7)
+    for _ in range(5):
+        loss_value, grads_value = iterate([image])
+        image += grads_value
+    assert iterate([image])[0] > expected_loss.item()
+
+
+def test_gradients_with_respect_to_a_hidden_layer_feed_further_computation_grad_cam_style():
+    model = keras1_mlp()
+    class_score = model.output[:, 2]
+    hidden = model.layers[0].output
+    (grads,) = K.gradients(class_score, [hidden])
+    weighted = K.sum(K.mean(grads, axis=0) * hidden, axis=-1)
+    value = K.function([model.input], [weighted])([X])[0]
+    x = torch.from_numpy(X)
+    model.eval()
+    h = model.layers[0](x)
+    (expected_grads,) = torch.autograd.grad(model.layers[2](h)[:, 2].sum(), [h])
+    np.testing.assert_allclose(value, (expected_grads.mean(0) * h).sum(-1).detach().numpy(), rtol=1e-5)
+    with pytest.raises(ValueError, match="computed by K.function"):
+        Model(model.input, weighted).predict(X, verbose=0)

@@ -46,6 +46,15 @@ def test_learning_phase_is_a_placeholder_to_feed_k_function():
     assert "feed 0 (test) or 1 (train)" in repr(K.learning_phase())
 
 
+def test_set_learning_phase_accepts_test_mode_and_explains_training_mode():
+    K.set_learning_phase(0)  # Keras 2 code before predicting or exporting: lamina already predicts in test mode
+    with pytest.raises(ValueError, match=r"K.set_learning_phase\(1\) is not supported: lamina has no global "
+                                         r"learning phase .* feed 1 for K.learning_phase\(\) to a K.function"):
+        K.set_learning_phase(1)
+    with pytest.raises(ValueError, match=r"set_learning_phase: invalid value=2. Expected one of: 0, 1"):
+        K.set_learning_phase(2)
+
+
 def test_variables_hold_copies_and_can_be_read_and_set():
     source = np.arange(6, dtype="float64").reshape(2, 3)
     w = K.variable(source)

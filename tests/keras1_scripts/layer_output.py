@@ -1,5 +1,5 @@
-'''Reads a hidden layer's output with K.function, as in Keras 1's FAQ, and computes a saliency map with
-K.gradients on a symbolic loss.
+'''Reads a hidden layer's output with K.function, as in Keras 1's FAQ, computes a saliency map with
+K.gradients on a symbolic loss, and runs the filter-visualisation gradient ascent (symbolic indexing and arithmetic).
 '''
 from __future__ import print_function
 import numpy as np
@@ -34,3 +34,16 @@ iterate = K.function([model.input], [loss, grads])
 loss_value, grads_value = iterate([X])
 print('Loss equals mean prediction:', bool(np.isclose(loss_value, model.predict(X).mean(), rtol=1e-5)))
 print('Gradient shape:', grads_value.shape)
+
+# gradient ascent on the input, as in Keras's filter-visualisation example (symbolic indexing and arithmetic)
+input_img = model.input
+loss = K.mean(model.output[:, 0])
+grads = K.gradients(loss, input_img)[0]
+grads /= (K.sqrt(K.mean(K.square(grads))) + 1e-5)
+iterate = K.function([input_img], [loss, grads])
+input_img_data = X[:1].copy()
+start_value = iterate([input_img_data])[0]
+for i in range(20):
+    loss_value, grads_value = iterate([input_img_data])
+    input_img_data += grads_value * 0.1
+print('Ascent raised the output:', bool(loss_value > start_value))

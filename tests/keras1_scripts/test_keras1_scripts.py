@@ -73,6 +73,7 @@ def test_scripts_report_keras1_semantics(script_runs):
     hidden = script_runs["layer_output.py"][1]
     assert "Hidden output shape: (50, 16)" in hidden and "Gradient shape: (50, 10)" in hidden
     assert reported(hidden, "Loss equals mean prediction") == "True"
+    assert reported(hidden, "Ascent raised the output") == "True"
     assert float(reported(hidden, "Zeros in training mode")) > float(reported(hidden, "Zeros in test mode"))
     data = script_runs["text_and_digits.py"][1]
     assert "Vocabulary size: 20" in data and "Padded shape: (400, 10)" in data

@@ -2,9 +2,10 @@
 
 Tolerance: Keras resamples with scipy.ndimage.affine_transform(order=1), which interpolates in float64 and rounds
 once to float32. lamina computes the source coordinates in float64 in scipy's order (so every output pixel uses
-the same neighbours and the same inside/outside decision) and the weighted sum of the neighbours in float32,
-which adds a few float32 rounding steps: at most ~4 ulps of the largest pixel value. For pixels in [0, 255] that
-is below 1e-4, the tolerance used here; everything that involves no interpolation is compared exactly.
+the same neighbours and the same inside/outside decision) and resamples in float64 with grid_sample, whose
+normalized coordinates round differently from scipy's: the results differ by a few float32 ulps of the largest
+pixel value. For pixels in [0, 255] that is below 1e-4, the tolerance used here; everything that involves no
+interpolation is compared exactly.
 """
 import numpy as np
 import pytest

@@ -14,7 +14,7 @@ Example:
 """
 from lamina.backend.common import (
     cast_to_floatx, clear_session, epsilon, floatx, image_data_format, image_dim_ordering, learning_phase,
-    set_epsilon, set_floatx, set_image_data_format, set_image_dim_ordering,
+    set_epsilon, set_floatx, set_image_data_format, set_image_dim_ordering, set_learning_phase,
 )
 from lamina.backend.graph import function
 from lamina.backend.operations import (
@@ -42,7 +42,7 @@ __all__ = [
     "learning_phase", "less", "less_equal", "log", "max", "maximum", "mean", "min", "minimum", "ndim", "not_equal",
     "one_hot", "ones", "ones_like", "permute_dimensions", "pow", "prod", "random_normal", "random_uniform", "relu",
     "repeat", "repeat_elements", "reshape", "round", "set_epsilon", "set_floatx", "set_image_data_format",
-    "set_image_dim_ordering", "set_value", "shape", "sigmoid", "sign", "sin", "softmax", "softplus", "softsign",
-    "sparse_categorical_crossentropy", "sqrt", "square", "squeeze", "stack", "std", "stop_gradient", "sum", "switch",
-    "tanh", "tile", "transpose", "var", "variable", "zeros", "zeros_like",
+    "set_image_dim_ordering", "set_learning_phase", "set_value", "shape", "sigmoid", "sign", "sin", "softmax",
+    "softplus", "softsign", "sparse_categorical_crossentropy", "sqrt", "square", "squeeze", "stack", "std",
+    "stop_gradient", "sum", "switch", "tanh", "tile", "transpose", "var", "variable", "zeros", "zeros_like",
 ]

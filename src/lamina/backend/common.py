@@ -63,3 +63,17 @@ def learning_phase():
     when fed 1 and in test mode when fed 0 (without it, in test mode).
     """
     return LEARNING_PHASE
+
+
+def set_learning_phase(value):
+    """Keras 2's global learning phase: 0 (test mode) is accepted, as lamina already runs predict() and
+    K.function in test mode; 1 is refused, since layers take their mode from each call.
+
+    Example:
+        >>> K.set_learning_phase(0)   # Keras 2 code does this before exporting or predicting: nothing to change
+    """
+    check_choice("value", value, (0, 1), owner="set_learning_phase")
+    if value == 1:
+        raise ValueError("K.set_learning_phase(1) is not supported: lamina has no global learning phase (fit() "
+                         "trains, predict() tests). To run layers in training mode, feed 1 for K.learning_phase() "
+                         "to a K.function, or call model(x, training=True).")

@@ -2,9 +2,9 @@
 
 Keras 1/2 code computes on the symbolic outputs of layers, e.g.
 `K.function([model.input, K.learning_phase()], [model.layers[2].output])` to read a hidden layer, or
-`K.gradients(K.mean(layer.output), model.input)` for a saliency map. Here a K.* function called on symbolic
-tensors becomes a Lambda layer in the graph, and K.function runs the graph's nodes between the given inputs and
-outputs (plus torch.autograd for symbolic gradients).
+`K.gradients(K.mean(layer.output[:, 0]), model.input)` for a saliency map. Here a K.* function, arithmetic or
+indexing on symbolic tensors becomes a Lambda layer in the graph, K.gradients a Gradient layer
+(torch.autograd.grad), and K.function runs the graph's nodes between the given inputs and outputs.
 """
 import functools
 
@@ -13,9 +13,10 @@ import torch
 
 from lamina import config
 from lamina.backend.common import LearningPhase
+from lamina.layers.base import Layer
 from lamina.layers.custom import Lambda
 from lamina.layers.input_layer import InputLayer
-from lamina.layers.symbolic import is_symbolic
+from lamina.layers.symbolic import SymbolicTensor, is_symbolic
 from lamina.models.functional import _Graph
 from lamina.structure import flatten, map_structure
 
@@ -50,15 +51,64 @@ def graph_aware(function):
     return wrapper
 
 
-class SymbolicGradient:
-    """K.gradients(loss, variable) on a symbolic loss: evaluated by K.function."""
+def symbolic_operation(operation, tensor, *other, reflected=False):
+    """operation(tensor, *other) (or operation(other, tensor) when reflected) as a Lambda layer of tensor's graph.
 
-    def __init__(self, loss, variable):
-        self.loss, self.variable = loss, variable
+    This is what arithmetic and indexing on symbolic tensors run: `model.output[:, 0]`, `2 * layer.output`,
+    `x - y`. Numpy arrays and tensors among `other` are moved to the computed tensor's device.
+    """
 
-    @property
-    def shape(self):
-        return tuple(self.variable.shape)
+    def compute(x, *rest):
+        rest = [_on_device_of(x, value) for value in rest]
+        return operation(*rest, x) if reflected else operation(x, *rest)
+
+    compute.__name__ = operation.__name__
+    return graph_aware(compute)(tensor, *other)
+
+
+def _on_device_of(tensor, value):
+    if isinstance(value, np.ndarray):
+        value = torch.as_tensor(value)
+        if value.is_floating_point() and tensor.is_floating_point():
+            value = value.to(tensor.dtype)
+    return value.to(tensor.device) if isinstance(value, torch.Tensor) and value.dim() else value
+
+
+class Gradient(Layer):
+    """The gradient of a symbolic loss (summed) with respect to a tensor of its graph or a weight.
+
+    K.gradients(loss, variables) returns this layer's outputs when `loss` is symbolic, so the result is a
+    symbolic tensor like any other: K.* functions and arithmetic apply (`grads / (K.sqrt(K.mean(K.square(grads)))
+    + 1e-5)`), and K.function evaluates it. The graph is differentiable (create_graph=True).
+
+    Args:
+        weight: a weight tensor (e.g. `layer.kernel`) to differentiate with respect to; None when the layer is
+            called on `[loss, symbolic_tensor]` instead.
+    """
+
+    def __init__(self, weight=None, **kwargs):
+        super().__init__(**kwargs)
+        self._weight = [] if weight is None else [weight]  # in a list: the weight stays its own layer's parameter
+        self.built = True
+
+    def call(self, inputs):
+        loss, variable = (inputs, self._weight[0]) if self._weight else inputs
+        if not loss.requires_grad:
+            raise ValueError("Symbolic gradients (from K.gradients) are computed by K.function; a model "
+                             "containing them cannot be run by predict() or under torch.no_grad().")
+        (gradient,) = torch.autograd.grad(loss, [variable], grad_outputs=torch.ones_like(loss), create_graph=True,
+                                          allow_unused=True)
+        return torch.zeros_like(variable) if gradient is None else gradient
+
+    def compute_output_spec(self, inputs, *args, **kwargs):
+        variable = self._weight[0] if self._weight else inputs[1]
+        return SymbolicTensor(tuple(variable.shape), variable.dtype)
+
+
+def symbolic_gradients(loss, variables):
+    """K.gradients on a symbolic loss: one symbolic gradient per variable (graph tensor or weight)."""
+    return [Gradient()([loss, variable]) if is_symbolic(variable) else Gradient(variable)(loss)
+            for variable in variables]
 
 
 def function(inputs, outputs, updates=None, name=None, **kwargs):
@@ -99,17 +149,11 @@ class GraphFunction:
                 raise TypeError(f"K.function inputs must be model inputs (Input tensors, model.input) or "
                                 f"K.learning_phase(), received {tensor!r}.")
         for tensor in self.outputs:
-            if not is_symbolic(tensor) and not isinstance(tensor, SymbolicGradient):
+            if not is_symbolic(tensor):
                 raise TypeError(f"K.function outputs must be symbolic tensors of the model (layer.output, K.* "
-                                f"results on them) or K.gradients of one, received {type(tensor).__name__}.")
-        self.graph_inputs = [t for t in self.inputs if is_symbolic(t)]
-        needed = []
-        for tensor in self.outputs:
-            parts = [tensor.loss, tensor.variable] if isinstance(tensor, SymbolicGradient) else [tensor]
-            needed += [part for part in parts if is_symbolic(part) and all(part is not t for t in needed)]
-        self.needed = needed
-        self.graph = _Graph(self.graph_inputs, needed, "K.function")
-        self.with_gradients = any(isinstance(tensor, SymbolicGradient) for tensor in self.outputs)
+                                f"results on them, K.gradients of them), received {type(tensor).__name__}.")
+        self.graph = _Graph([t for t in self.inputs if is_symbolic(t)], self.outputs, "K.function")
+        self.with_gradients = any(isinstance(layer, Gradient) for layer in self.graph.layers)
 
     def __call__(self, values):
         values = list(values) if isinstance(values, (list, tuple)) else [values]
@@ -131,19 +175,6 @@ class GraphFunction:
                     tensor.requires_grad_(True)
             tensors.append(tensor)
         with torch.set_grad_enabled(self.with_gradients):
-            computed = dict(zip(map(id, self.needed), self.graph.run(tensors, training)))
-            results = [self._gradient(tensor, computed, tensors) if isinstance(tensor, SymbolicGradient)
-                       else computed[id(tensor)] for tensor in self.outputs]
+            results = self.graph.run(tensors, training)
         arrays = [result.detach().cpu().numpy() for result in results]
         return arrays[0] if self.single_output else arrays
-
-    def _gradient(self, gradient, computed, input_tensors):
-        loss = computed[id(gradient.loss)]
-        if is_symbolic(gradient.variable):
-            position = next((i for i, t in enumerate(self.graph_inputs) if t is gradient.variable), None)
-            variable = input_tensors[position] if position is not None else computed[id(gradient.variable)]
-        else:
-            variable = gradient.variable
-        (result,) = torch.autograd.grad(loss, [variable], grad_outputs=torch.ones_like(loss), retain_graph=True,
-                                        allow_unused=True)
-        return torch.zeros_like(variable) if result is None else result

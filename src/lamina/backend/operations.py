@@ -8,11 +8,8 @@ import torch.nn.functional as F
 from lamina import config
 from lamina.backend.graph import graph_aware
 from lamina.backend.tensors import _dims, _pair, to_tensor
+from lamina.backend.variables import _torch_dtype
 from lamina.layers.symbolic import is_symbolic
-
-
-def _torch_dtype(dtype):
-    return getattr(torch, dtype) if isinstance(dtype, str) else dtype
 
 
 # ---------------------------------------------------------------- types and constants
@@ -24,7 +21,7 @@ def cast(x, dtype):
 
 def constant(value, dtype=None, shape=None, name=None):
     """A constant tensor of `value` (filled to `shape` when value is a number), on lamina's device."""
-    dtype = _torch_dtype(dtype) if dtype is not None else config.floatx_dtype()
+    dtype = _torch_dtype(dtype)
     if shape is not None:
         return torch.full(tuple(shape), value, dtype=dtype, device=config.device())
     return torch.as_tensor(value, dtype=dtype, device=config.device())

@@ -13,6 +13,7 @@ from lamina.layers.symbolic import is_symbolic
 
 
 def _torch_dtype(dtype):
+    """A torch dtype from a name ('float32'), a torch dtype, or None (floatx)."""
     return config.floatx_dtype() if dtype is None else getattr(torch, dtype) if isinstance(dtype, str) else dtype
 
 
@@ -75,8 +76,7 @@ def random_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None, **legacy):
     stddev = legacy.pop("std", stddev)
     if legacy:
         raise TypeError(f"random_normal() got unexpected keyword arguments {sorted(legacy)}.")
-    generator = torch.Generator(config.device()).manual_seed(int(seed)) if seed is not None else None
-    tensor = torch.empty(tuple(int(size) for size in shape), dtype=_torch_dtype(dtype), device=config.device())
+    tensor, generator = _random_tensor(shape, dtype, seed)
     return tensor.normal_(mean, stddev, generator=generator)
 
 
@@ -85,9 +85,15 @@ def random_uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None, **legac
     minval, maxval = legacy.pop("low", minval), legacy.pop("high", maxval)
     if legacy:
         raise TypeError(f"random_uniform() got unexpected keyword arguments {sorted(legacy)}.")
+    tensor, generator = _random_tensor(shape, dtype, seed)
+    return tensor.uniform_(minval, maxval, generator=generator)
+
+
+def _random_tensor(shape, dtype, seed):
+    """An empty tensor on lamina's device to draw into, and a generator seeded with `seed` (None: torch's)."""
     generator = torch.Generator(config.device()).manual_seed(int(seed)) if seed is not None else None
     tensor = torch.empty(tuple(int(size) for size in shape), dtype=_torch_dtype(dtype), device=config.device())
-    return tensor.uniform_(minval, maxval, generator=generator)
+    return tensor, generator
 
 
 def shape(x):
@@ -111,10 +117,11 @@ def gradients(loss, variables):
 
     On tensors, this is torch.autograd.grad with create_graph=True (the gradients can be differentiated again,
     e.g. for a gradient penalty). A non-scalar loss is summed first, as Keras does. On a symbolic loss (built from
-    `layer.output` with K.* functions), it returns symbolic gradients to evaluate with K.function.
+    `layer.output` with K.* functions or arithmetic), it returns symbolic tensors to compute with further and
+    evaluate with K.function.
     """
     variables = list(variables) if isinstance(variables, (list, tuple)) else [variables]
     if is_symbolic(loss):
-        return [graph.SymbolicGradient(loss, variable) for variable in variables]
+        return graph.symbolic_gradients(loss, variables)
     return list(torch.autograd.grad(loss, variables, grad_outputs=torch.ones_like(loss), retain_graph=True,
                                     create_graph=True, allow_unused=True))

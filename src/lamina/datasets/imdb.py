@@ -36,16 +36,13 @@ def load_data(path="imdb.npz", num_words=None, skip_top=0, maxlen=None, seed=113
     rng = np.random.RandomState(seed)
     x_train, y_train = word_sequences.shuffle(rng, arrays["x_train"], arrays["y_train"])
     x_test, y_test = word_sequences.shuffle(rng, arrays["x_test"], arrays["y_test"])
-    x_train, y_train = word_sequences.drop_long(maxlen, word_sequences.offset(x_train, start_char, index_from),
-                                                y_train)
-    x_test, y_test = word_sequences.drop_long(maxlen, word_sequences.offset(x_test, start_char, index_from), y_test)
+    rules = (start_char, index_from, maxlen, num_words, skip_top, oov_char)
+    x_train, y_train = word_sequences.encode(x_train, y_train, *rules)
+    x_test, y_test = word_sequences.encode(x_test, y_test, *rules)
     if not x_train or not x_test:
         raise ValueError(f"imdb.load_data: no review is shorter than maxlen={maxlen}, so nothing is left. "
                          f"Increase maxlen or pass maxlen=None.")
-    x_train = word_sequences.limit_vocabulary(x_train, num_words, skip_top, oov_char)
-    x_test = word_sequences.limit_vocabulary(x_test, num_words, skip_top, oov_char)
-    return ((word_sequences.object_array(x_train), np.asarray(y_train, dtype=arrays["y_train"].dtype)),
-            (word_sequences.object_array(x_test), np.asarray(y_test, dtype=arrays["y_test"].dtype)))
+    return (word_sequences.object_array(x_train), y_train), (word_sequences.object_array(x_test), y_test)
 
 
 def get_word_index(path="imdb_word_index.json"):

@@ -45,9 +45,7 @@ def load_data(path="reuters.npz", num_words=None, skip_top=0, maxlen=None, test_
         raise ValueError(f"reuters.load_data: test_split must be in [0, 1), received {test_split!r}.")
     arrays = load_npz(sources.fetch("reuters.npz", path))
     x, y = word_sequences.shuffle(np.random.RandomState(seed), arrays["x"], arrays["y"])
-    x, y = word_sequences.drop_long(maxlen, word_sequences.offset(x, start_char, index_from), y)
-    x = word_sequences.limit_vocabulary(x, num_words, skip_top, oov_char)
-    y = np.asarray(y, dtype=arrays["y"].dtype)
+    x, y = word_sequences.encode(x, y, start_char, index_from, maxlen, num_words, skip_top, oov_char)
     split = int(len(x) * (1 - test_split))
     return (word_sequences.object_array(x[:split]), y[:split]), (word_sequences.object_array(x[split:]), y[split:])
 

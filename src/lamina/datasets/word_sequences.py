@@ -1,6 +1,7 @@
 """The word-index handling shared by IMDB and Reuters: shuffling, start/out-of-vocabulary marks, length and
 vocabulary limits, with the meaning of Keras's `num_words`, `skip_top`, `maxlen`, `start_char`, `oov_char` and
 `index_from`."""
+import itertools
 import json
 
 import numpy as np
@@ -23,32 +24,39 @@ def shuffle(seed_rng, *arrays):
     return [array[indices] for array in arrays]
 
 
-def offset(sequences, start_char, index_from):
-    """Lists of word indices shifted by `index_from`, each preceded by `start_char` unless it is None."""
-    head = [] if start_char is None else [start_char]
-    return [head + [int(word) + index_from for word in sequence] for sequence in sequences]
+def encode(sequences, labels, start_char, index_from, maxlen, num_words, skip_top, oov_char):
+    """Keras's word-index rules, applied to all words at once with numpy.
 
+    Every word is shifted by `index_from` and each sequence starts with `start_char` (unless None); sequences of
+    `maxlen` or more indices are dropped with their labels (Keras's rule: exactly maxlen is dropped too); then
+    words outside [skip_top, num_words) become `oov_char`, or are removed when oov_char is None. num_words=None
+    keeps every word (Keras instead uses the largest index as the limit, which turns that single word into
+    oov_char).
 
-def drop_long(maxlen, sequences, labels):
-    """Keeps the sequences shorter than `maxlen` (Keras's rule: a sequence of exactly maxlen is dropped)."""
-    if not maxlen:
-        return list(sequences), list(labels)
-    kept = [(sequence, label) for sequence, label in zip(sequences, labels) if len(sequence) < maxlen]
-    return [sequence for sequence, _ in kept], [label for _, label in kept]
+    Args:
+        sequences: lists (or arrays) of word ranks.
+        labels: one label per sequence (array).
 
-
-def limit_vocabulary(sequences, num_words, skip_top, oov_char):
-    """Words outside [skip_top, num_words) become `oov_char`, or are removed when oov_char is None.
-
-    num_words=None keeps every word (Keras instead uses the largest index as the limit, which turns that single
-    word into oov_char).
+    Returns:
+        (list of lists of int, the labels of the sequences kept).
     """
-    def kept(word):
-        return skip_top <= word and (num_words is None or word < num_words)
-
+    lengths = np.fromiter(map(len, sequences), dtype=np.int64, count=len(sequences))
+    words = np.fromiter(itertools.chain.from_iterable(sequences), dtype=np.int64, count=int(lengths.sum()))
+    words += index_from
+    if start_char is not None:
+        words = np.insert(words, np.cumsum(lengths) - lengths, start_char)
+        lengths += 1
+    kept_sequences = lengths < maxlen if maxlen else np.ones(len(lengths), dtype=bool)
+    owners = np.repeat(np.arange(len(lengths)), lengths)
+    kept_words = kept_sequences[owners]
+    in_vocabulary = (words >= skip_top) & (words < num_words) if num_words is not None else words >= skip_top
     if oov_char is None:
-        return [[word for word in sequence if kept(word)] for sequence in sequences]
-    return [[word if kept(word) else oov_char for word in sequence] for sequence in sequences]
+        kept_words &= in_vocabulary
+    else:
+        words = np.where(in_vocabulary, words, oov_char)
+    kept_lengths = np.bincount(owners[kept_words], minlength=len(lengths))[kept_sequences].tolist()
+    values, ends = words[kept_words].tolist(), itertools.accumulate(kept_lengths)
+    return [values[end - length:end] for end, length in zip(ends, kept_lengths)], np.asarray(labels)[kept_sequences]
 
 
 def object_array(sequences):

@@ -154,6 +154,8 @@ def channel_shift(images, intensities):
 
 def flip(images, horizontal, vertical):
     """Mirrors the samples whose flag is set: horizontal flips the columns, vertical the rows."""
+    if not any(horizontal) and not any(vertical):
+        return images
     images = images.clone()
     for flags, axis in ((horizontal, 3), (vertical, 2)):
         selected = [index for index, flag in enumerate(flags) if flag]

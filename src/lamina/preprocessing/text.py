@@ -4,7 +4,9 @@ Results equal Keras's (keras.preprocessing.text, Keras 1-3) on the same texts, a
 Keras and lamina both ways.
 """
 import collections
+import functools
 import hashlib
+import itertools
 import json
 
 import numpy as np
@@ -26,8 +28,14 @@ def text_to_word_sequence(input_text, filters=DEFAULT_FILTERS, lower=True, split
     """
     if lower:
         input_text = input_text.lower()
-    input_text = input_text.translate(str.maketrans({character: split for character in filters}))
+    input_text = input_text.translate(_separator_table(filters, split))
     return [word for word in input_text.split(split) if word]
+
+
+@functools.lru_cache(maxsize=16)
+def _separator_table(filters, split):
+    """str.translate's table turning every character of `filters` into `split` (built once per pair)."""
+    return str.maketrans({character: split for character in filters})
 
 
 def hashing_trick(text, n, hash_function=None, filters=DEFAULT_FILTERS, lower=True, split=" ", analyzer=None):
@@ -124,9 +132,10 @@ class Tokenizer:
         for text in texts:
             self.document_count += 1
             tokens = self._tokens(text)
-            for token in tokens:
-                self.word_counts[token] = self.word_counts.get(token, 0) + 1
-            for token in set(tokens):
+            # Counter keeps first-appearance order, so word_counts keeps Keras's order (which breaks count ties)
+            for token, count in collections.Counter(tokens).items():
+                self.word_counts[token] = self.word_counts.get(token, 0) + count
+            for token in set(tokens):  # the order Keras's JSON lists word_docs in
                 self.word_docs[token] += 1
         by_frequency = sorted(self.word_counts.items(), key=lambda item: item[1], reverse=True)
         vocabulary = ([] if self.oov_token is None else [self.oov_token]) + [word for word, _ in by_frequency]
@@ -149,16 +158,15 @@ class Tokenizer:
 
     def texts_to_sequences_generator(self, texts):
         """texts_to_sequences, one text at a time."""
+        kept = {word: index for word, index in self.word_index.items()
+                if not (self.num_words and index >= self.num_words)}
         oov_index = self.word_index.get(self.oov_token)
         for text in texts:
-            sequence = []
-            for token in self._tokens(text):
-                index = self.word_index.get(token)
-                if index is not None and not (self.num_words and index >= self.num_words):
-                    sequence.append(index)
-                elif self.oov_token is not None and (index is None or oov_index is not None):
-                    sequence.append(oov_index)
-            yield sequence
+            tokens = self._tokens(text)
+            if self.oov_token is None:
+                yield [kept[token] for token in tokens if token in kept]
+            else:  # unknown words, and known words beyond num_words, become the oov_token's index
+                yield [kept.get(token, oov_index) for token in tokens]
 
     def sequences_to_texts(self, sequences):
         """Each sequence of word indices as a text (words joined by spaces)."""
@@ -199,21 +207,21 @@ class Tokenizer:
         if mode == "tfidf" and not self.document_count:
             raise ValueError("Tokenizer: mode='tfidf' needs document counts; call fit_on_texts or fit_on_sequences "
                              "first.")
+        lengths = np.array([len(sequence) for sequence in sequences], dtype=np.int64)
+        rows = np.repeat(np.arange(len(sequences)), lengths)
+        columns = np.fromiter(itertools.chain.from_iterable(sequences), dtype=np.int64, count=int(lengths.sum()))
+        kept = columns < width
         matrix = np.zeros((len(sequences), width))
-        for row, sequence in enumerate(sequences):
-            if not sequence:
-                continue
-            counts = collections.Counter(index for index in sequence if index < width)
-            for index, count in counts.items():
-                if mode == "count":
-                    matrix[row, index] = count
-                elif mode == "freq":
-                    matrix[row, index] = count / len(sequence)
-                elif mode == "binary":
-                    matrix[row, index] = 1
-                else:
-                    documents = 1 + self.index_docs.get(index, 0)
-                    matrix[row, index] = (1 + np.log(count)) * np.log(1 + self.document_count / documents)
+        np.add.at(matrix, (rows[kept], columns[kept]), 1)  # word counts
+        if mode == "binary":
+            matrix[matrix > 0] = 1
+        elif mode == "freq":
+            matrix /= np.maximum(lengths, 1)[:, None]
+        elif mode == "tfidf":
+            documents = 1 + np.array([self.index_docs.get(index, 0) for index in range(width)])
+            present = matrix > 0
+            matrix[present] = (1 + np.log(matrix[present])) * np.broadcast_to(
+                np.log(1 + self.document_count / documents), matrix.shape)[present]
         return matrix
 
     def get_config(self):
