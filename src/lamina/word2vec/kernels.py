@@ -11,7 +11,7 @@ order. Nothing depends on thread timing or on the number of threads, so results 
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 LCG_MULTIPLIER = np.uint64(25214903917)
 LCG_INCREMENT = np.uint64(11)
@@ -310,3 +310,44 @@ def merge_round(base, local_of, touched, buffer, used, jobs, part, parts):
             word = touched[job, slot]
             if word % parts == part:
                 local_of[job, word] = -1
+
+
+@njit(nogil=True, cache=True, parallel=True)
+def train_rounds(indices, index_starts, sentence_ends, end_starts, alphas, seeds, jobs_per_round, first_round,
+                 parts, keep_thresholds, syn0, syn1neg, syn1, cum_table, starts, codes, points, lengths, sg, hs,
+                 negative, window, shrink_windows, cbow_mean, compute_loss, local0, touched0, buffer0, local_neg,
+                 touched_neg, buffer_neg, local_hs, touched_hs, buffer_hs, used, losses, effective):
+    """Train a batch of jobs, round by round from `first_round`: a round's jobs in parallel (numba threads)
+    against the same weights, then its merge, in parallel over row parts.
+
+    Job j's word indices are `indices[index_starts[j]:index_starts[j + 1]]`, its sentence ends
+    `sentence_ends[end_starts[j]:end_starts[j + 1]]`; its loss and effective words go to `losses[j]` and
+    `effective[j]`. Returns the number of the first round not trained: fewer than all rounds when a private-row
+    buffer overflowed (that round's private rows are forgotten; grow the buffers and call again from there).
+    """
+    jobs = alphas.shape[0]
+    rounds = (jobs + jobs_per_round - 1) // jobs_per_round
+    status = np.zeros(jobs_per_round, dtype=np.int64)
+    for round_index in range(first_round, rounds):
+        first = round_index * jobs_per_round
+        count = min(jobs_per_round, jobs - first)
+        for k in prange(count):
+            job = first + k
+            status[k], losses[job], effective[job] = train_job(
+                indices[index_starts[job]:index_starts[job + 1]], sentence_ends[end_starts[job]:end_starts[job + 1]],
+                keep_thresholds, syn0, syn1neg, syn1, cum_table, starts, codes, points, lengths, sg, hs, negative,
+                window, shrink_windows, cbow_mean, alphas[job], seeds[job], compute_loss,
+                local0[k], touched0[k], buffer0[k], local_neg[k], touched_neg[k], buffer_neg[k],
+                local_hs[k], touched_hs[k], buffer_hs[k], used[k])
+        if status[:count].sum() != 0:
+            for k in range(count):
+                if status[k] == 0:
+                    _forget(local0[k], touched0[k], used[k, 0])
+                    _forget(local_neg[k], touched_neg[k], used[k, 1])
+                    _forget(local_hs[k], touched_hs[k], used[k, 2])
+            return round_index
+        for part in prange(parts):
+            merge_round(syn0, local0, touched0, buffer0, used[:, 0].copy(), count, part, parts)
+            merge_round(syn1neg, local_neg, touched_neg, buffer_neg, used[:, 1].copy(), count, part, parts)
+            merge_round(syn1, local_hs, touched_hs, buffer_hs, used[:, 2].copy(), count, part, parts)
+    return rounds

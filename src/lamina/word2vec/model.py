@@ -5,6 +5,7 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import numba
 import numpy as np
 
 from lamina.layers.core import check_positive_int
@@ -65,6 +66,7 @@ class Word2Vec:
     # size) can diverge in skip-gram (docs/word2vec.md). Four jobs per round let up to four workers help.
     jobs_per_round = 4
     job_words = 500
+    rounds_per_batch = 8  # rounds handed to the kernels at once (the next batch is read meanwhile)
     overlay_rows = 4096  # private rows per job and weight matrix to start with; doubled when a job needs more
     pairs_per_batch = 4096  # examples per minibatch of the batched (CUDA) trainer
 
@@ -211,11 +213,14 @@ class Word2Vec:
         self._batched = None if self._batched_device is None else \
             batched.BatchedTrainer(self, self._batched_device, self.pairs_per_batch)
         replay = JobReplay(corpus, self.wv.key_to_index, self.job_words)
-        with replay, ThreadPoolExecutor(max_workers=self.workers) if self.workers > 1 else _Inline() as pool:
+        threads = min(self.workers, numba.config.NUMBA_NUM_THREADS)
+        # One runner thread launches the kernels (on `threads` numba threads) while this one reads the corpus.
+        with replay, ThreadPoolExecutor(1, initializer=numba.set_num_threads, initargs=(threads,)) as runner:
+            self._threads = threads
             self._overlays = self._new_overlays()
             for epoch in range(int(epochs)):
                 _call(callbacks, "on_epoch_begin", self)
-                loss, effective, raw = self._train_epoch(replay.jobs(), epoch, schedule, pool, bar)
+                loss, effective, raw = self._train_epoch(replay.jobs(), epoch, schedule, runner, bar)
                 totals[0] += effective
                 totals[1] += raw
                 self.running_training_loss = loss
@@ -239,69 +244,54 @@ class Word2Vec:
         return [kernels.RoundOverlay(self.jobs_per_round, len(matrix), self.vector_size,
                                      min(len(matrix), self.overlay_rows)) for matrix in self._weights()]
 
-    def _train_epoch(self, jobs, epoch, schedule, pool, bar):
+    def _train_epoch(self, jobs, epoch, schedule, runner, bar):
         if self._batched is not None:
             return self._batched.train_epoch(jobs, epoch, schedule, bar)
-        loss, effective, raw, job_index = 0.0, 0, 0, 0
-        current = list(itertools.islice(jobs, self.jobs_per_round))
-        while current:
-            arguments = []
-            for indices, ends, raw_words, sentences in current:
-                alpha = schedule.alpha(epoch, raw_words, sentences)
-                self.min_alpha_yet_reached = alpha
-                seed = kernels.job_seed(self.seed, epoch + self.train_count * 1000003, job_index)
-                arguments.append((indices, ends, alpha, seed))
-                job_index += 1
-            tasks = self._start_round(arguments, pool)
-            upcoming = list(itertools.islice(jobs, self.jobs_per_round))  # read while the round trains
-            results = self._finish_round(tasks, arguments, pool)
-            for (job_loss, job_effective), job in zip(results, current):
-                loss += job_loss
-                effective += job_effective
-                raw += job[2]
-                if bar is not None:
-                    bar.update(job[2])
-            current = upcoming
-        return loss, effective, raw
-
-    def _start_round(self, arguments, pool):
-        """Starts a round's jobs, in parallel and against the same weights."""
-        return [pool.submit(self._run_job, job, *job_arguments) for job, job_arguments in enumerate(arguments)]
-
-    def _finish_round(self, tasks, arguments, pool):
-        """Waits for a round's jobs (rerunning the round if a buffer overflowed), merges them; (loss, words) per job."""
+        totals, job_index, training = [0.0, 0, 0], 0, None
         while True:
-            results = [task.result() for task in tasks]
-            if all(status == 0 for status, _, _ in results):
-                break
-            for job, (status, _, _) in enumerate(results):  # an overflow: forget the round, grow, run it again
-                if status == 0:
-                    for index, overlay in enumerate(self._overlays):
-                        overlay.local_of[job, overlay.touched[job, :self._used[job, index]]] = -1
-            for overlay, matrix in zip(self._overlays, self._weights()):
+            batch = list(itertools.islice(jobs, self.jobs_per_round * self.rounds_per_batch))
+            if training is not None:  # this batch was read while the previous one trained
+                self._count(training.result(), totals, bar)
+            if not batch:
+                return tuple(totals)
+            alphas = [schedule.alpha(epoch, raw_words, sentences) for _, _, raw_words, sentences in batch]
+            self.min_alpha_yet_reached = alphas[-1]
+            seeds = [kernels.job_seed(self.seed, epoch + self.train_count * 1000003, job_index + job)
+                     for job in range(len(batch))]
+            job_index += len(batch)
+            training = runner.submit(self._train_batch, batch, np.array(alphas), np.array(seeds, dtype=np.uint64))
+
+    @staticmethod
+    def _count(results, totals, bar):
+        losses, effective, raw_words = results
+        totals[0] += float(losses.sum())
+        totals[1] += int(effective.sum())
+        totals[2] += raw_words
+        if bar is not None:
+            bar.update(raw_words)
+
+    def _train_batch(self, batch, alphas, seeds):
+        """Trains a batch of jobs in rounds (kernels.train_rounds); returns (losses, effective words, raw words)."""
+        indices = np.concatenate([job[0] for job in batch])
+        index_starts = np.cumsum([0] + [len(job[0]) for job in batch])
+        sentence_ends = np.concatenate([job[1] for job in batch])
+        end_starts = np.cumsum([0] + [len(job[1]) for job in batch])
+        losses, effective = np.zeros(len(batch)), np.zeros(len(batch), dtype=np.int64)
+        next_round, rounds = 0, -(-len(batch) // self.jobs_per_round)
+        while True:
+            vectors, negative, softmax = self._overlays
+            next_round = kernels.train_rounds(
+                indices, index_starts, sentence_ends, end_starts, alphas, seeds, self.jobs_per_round, next_round,
+                self._threads, self._keep_thresholds, self.wv.vectors, self.syn1neg, self.syn1, self.cum_table,
+                self._starts, self.codes, self.points, self.code_lengths, self.sg, self.hs, self.negative,
+                self.window, self.shrink_windows, self.cbow_mean, self.compute_loss,
+                vectors.local_of, vectors.touched, vectors.buffer, negative.local_of, negative.touched,
+                negative.buffer, softmax.local_of, softmax.touched, softmax.buffer, self._used, losses, effective)
+            if next_round == rounds:
+                return losses, effective, sum(job[2] for job in batch)
+            for overlay, matrix in zip(self._overlays, self._weights()):  # a buffer overflowed: grow, go on
                 if overlay.touched.shape[1] < len(matrix):
                     overlay.grow()
-            tasks = self._start_round(arguments, pool)
-        merges = [pool.submit(self._merge_round, len(arguments), part, self.workers) for part in range(self.workers)]
-        for merge in merges:
-            merge.result()
-        return [(loss, effective) for _, loss, effective in results]
-
-    def _merge_round(self, jobs, part, parts):
-        """Writes the round's changes to the rows `row % parts == part` of every weight matrix."""
-        for index, (overlay, matrix) in enumerate(zip(self._overlays, self._weights())):
-            kernels.merge_round(matrix, overlay.local_of, overlay.touched, overlay.buffer,
-                                np.ascontiguousarray(self._used[:, index]), jobs, part, parts)
-
-    def _run_job(self, job, indices, ends, alpha, seed):
-        vectors, negative, softmax = self._overlays
-        return kernels.train_job(
-            indices, ends, self._keep_thresholds, self.wv.vectors, self.syn1neg, self.syn1, self.cum_table,
-            self._starts, self.codes, self.points, self.code_lengths, self.sg, self.hs, self.negative, self.window,
-            self.shrink_windows, self.cbow_mean, alpha, np.uint64(seed), self.compute_loss,
-            vectors.local_of[job], vectors.touched[job], vectors.buffer[job],
-            negative.local_of[job], negative.touched[job], negative.buffer[job],
-            softmax.local_of[job], softmax.touched[job], softmax.buffer[job], self._used[job])
 
     def save(self, path):
         """Saves the whole model (settings, vocabulary, weights, training state) to one file, without pickle."""
@@ -337,27 +327,6 @@ class _Schedule:
         progress = min((epoch + self.done / self.total) / self.epochs, 1.0)
         self.done += raw_words if self.by_words else sentences
         return max(self.end, self.start - (self.start - self.end) * progress)
-
-
-class _Finished:
-    def __init__(self, value):
-        self.value = value
-
-    def result(self):
-        return self.value
-
-
-class _Inline:
-    """Stand-in for a thread pool with one worker: runs each task immediately."""
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    def submit(self, function, *args):
-        return _Finished(function(*args))
 
 
 def _call(callbacks, hook, model):
