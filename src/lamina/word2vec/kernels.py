@@ -95,7 +95,7 @@ def _draw_negative(cum_table, starts, state):
 
 
 @njit(nogil=True, cache=True, fastmath=True)
-def _output_layer(l1, neu1e, target, alpha, hs, negative, compute_loss, state,
+def _output_layer(l1, neu1e, target, alpha, hs, negative, compute_loss, state, rows,
                   cum_table, starts, codes, points, lengths,
                   local_neg, touched_neg, buffer_neg, base_neg,
                   local_hs, touched_hs, buffer_hs, base_hs, used):
@@ -119,19 +119,24 @@ def _output_layer(l1, neu1e, target, alpha, hs, negative, compute_loss, state,
             for d in range(size):
                 neu1e[d] += g * buffer_hs[row, d]
                 buffer_hs[row, d] += g * l1[d]
+    # All rows first, then the updates: their memory loads overlap instead of each waiting for the last update.
     for n in range(negative + 1 if negative > 0 else 0):
         if n == 0:
             word = target
-            label = np.float32(1.0)
         else:
             state = _next(state)
             word = _draw_negative(cum_table, starts, state)
             if word == target:
+                rows[n] = -1
                 continue
-            label = np.float32(0.0)
-        row = _row(word, local_neg, touched_neg, buffer_neg, used, 1, base_neg)
-        if row < 0:
+        rows[n] = _row(word, local_neg, touched_neg, buffer_neg, used, 1, base_neg)
+        if rows[n] < 0:
             return -1.0, state
+    for n in range(negative + 1 if negative > 0 else 0):
+        row = rows[n]
+        if row < 0:
+            continue
+        label = np.float32(1.0) if n == 0 else np.float32(0.0)
         f = np.float32(0.0)
         for d in range(size):
             f += l1[d] * buffer_neg[row, d]
@@ -176,6 +181,7 @@ def train_job(indices, sentence_ends, keep_thresholds, syn0, syn1neg, syn1, cum_
     neu1 = np.zeros(size, dtype=np.float32)
     neu1e = np.zeros(size, dtype=np.float32)
     context_rows = np.empty(2 * window + 1, dtype=np.int64)
+    output_rows = np.empty(negative + 1, dtype=np.int64)
     loss = 0.0
     status = 0
     start = 0
@@ -200,7 +206,7 @@ def train_job(indices, sentence_ends, keep_thresholds, syn0, syn1neg, syn1, cum_
                         neu1[d] = buffer0[row0, d]  # a private copy (not a view) lets LLVM vectorise the updates
                         neu1e[d] = 0.0
                     pair_loss, state = _output_layer(
-                        neu1, neu1e, kept[i], alpha, hs, negative, compute_loss, state,
+                        neu1, neu1e, kept[i], alpha, hs, negative, compute_loss, state, output_rows,
                         cum_table, starts, codes, points, lengths, local_neg, touched_neg, buffer_neg, syn1neg,
                         local_hs, touched_hs, buffer_hs, syn1, used)
                     if pair_loss < 0.0:
@@ -236,7 +242,7 @@ def train_job(indices, sentence_ends, keep_thresholds, syn0, syn1neg, syn1, cum_
                     for d in range(size):
                         neu1[d] *= inverse
                 pair_loss, state = _output_layer(
-                    neu1, neu1e, kept[i], alpha, hs, negative, compute_loss, state,
+                    neu1, neu1e, kept[i], alpha, hs, negative, compute_loss, state, output_rows,
                     cum_table, starts, codes, points, lengths, local_neg, touched_neg, buffer_neg, syn1neg,
                     local_hs, touched_hs, buffer_hs, syn1, used)
                 if pair_loss < 0.0:
