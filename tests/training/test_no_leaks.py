@@ -5,9 +5,9 @@ that keeping one tensor per step would show: 50 iterations run 650 training step
 prediction batches.
 """
 import gc
-import weakref
 import os
 import tracemalloc
+import weakref
 
 import numpy as np
 import pytest

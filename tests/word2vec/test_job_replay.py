@@ -32,6 +32,12 @@ def test_later_epochs_replay_the_first_epochs_jobs(tmp_path):
     assert replay.file is None
 
 
+def test_the_replay_file_leaves_nothing_beside_the_corpus(tmp_path):
+    corpus = write_corpus(tmp_path / "corpus.txt")
+    Word2Vec(corpus_file=str(corpus), vector_size=8, min_count=1, epochs=3, workers=2)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["corpus.txt"]
+
+
 def test_iterables_are_read_every_epoch(tmp_path):
     sentences = [["a", "b"], ["b", "c"]]
     with JobReplay(sentences, {"a": 0, "b": 1, "c": 2}, 2) as replay:

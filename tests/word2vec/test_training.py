@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from lamina.word2vec import KeyedVectors, LineSentence, Word2Vec
-from lamina.word2vec import vocabulary
+from lamina.word2vec import kernels, vocabulary
 
 ROYALS = [("king", "queen"), ("prince", "princess"), ("man", "woman"), ("boy", "girl"),
           ("father", "mother"), ("son", "daughter"), ("brother", "sister"), ("uncle", "aunt")]
@@ -132,8 +132,11 @@ def test_private_row_buffers_that_overflow_grow_without_changing_the_result(corp
     options = dict(vector_size=16, min_count=2, epochs=2, workers=2, seed=7, hs=1, negative=3)
     expected = Word2Vec(corpus[:3000], **options)
     monkeypatch.setattr(Word2Vec, "overlay_rows", 2)
+    growths = []
+    grow = kernels.RoundOverlay.grow
+    monkeypatch.setattr(kernels.RoundOverlay, "grow", lambda overlay: growths.append(grow(overlay)))
     grown = Word2Vec(corpus[:3000], **options)
-    assert all(overlay.touched.shape[1] > 2 for overlay in grown._overlays)
+    assert len(growths) >= 3 and grown._overlays is None  # grown, and freed after training
     np.testing.assert_array_equal(grown.wv.vectors, expected.wv.vectors)
     np.testing.assert_array_equal(grown.syn1neg, expected.syn1neg)
     np.testing.assert_array_equal(grown.syn1, expected.syn1)
@@ -179,6 +182,24 @@ def test_parallel_rounds_learn_as_fast_as_sequential_training(corpus, sg, monkey
     sequential = Word2Vec(corpus, **options).epoch_losses
     assert all(later < earlier for earlier, later in zip(parallel, parallel[1:]))
     assert all(ours < 1.05 * theirs for ours, theirs in zip(parallel, sequential))
+
+
+def test_epoch_callbacks_see_the_epochs_merged_weights_and_fresh_norms(corpus):
+    class Snapshot:
+        def __init__(self):
+            self.vectors, self.unit_paris = [], []
+
+        def on_epoch_end(self, model):
+            self.vectors.append(model.wv.vectors.copy())
+            self.unit_paris.append(model.wv.get_vector("paris", norm=True))
+
+    snapshot = Snapshot()
+    model = Word2Vec(corpus[:3000], vector_size=16, min_count=2, epochs=3, workers=2, seed=7, callbacks=[snapshot])
+    np.testing.assert_array_equal(snapshot.vectors[-1], model.wv.vectors)
+    assert not np.array_equal(snapshot.vectors[0], snapshot.vectors[1])
+    for vectors, unit_paris in zip(snapshot.vectors, snapshot.unit_paris):  # norms of that epoch, not a stale one
+        paris = vectors[model.wv.key_to_index["paris"]]
+        np.testing.assert_allclose(unit_paris, paris / np.linalg.norm(paris), rtol=1e-5)
 
 
 def numpy_hierarchical_softmax(model, sentence, alpha, sg):
@@ -260,7 +281,7 @@ def test_memory_stays_bounded_on_a_corpus_file(tmp_path):
     with open(path, "w", encoding="utf8") as handle:
         for _ in range(10000):
             handle.write(" ".join(f"w{int(k)}" for k in rng.integers(0, 300, size=50)) + "\n")
-    size = path.stat().st_size  # 500k tokens (2.3 MB): 250 jobs of 2k words
+    size = path.stat().st_size  # 500k tokens (2.3 MB): 1000 jobs of 500 words
     Word2Vec([["warm", "up", "the", "compiled", "kernels"]] * 5, vector_size=10, min_count=1, epochs=1, workers=2)
     model = Word2Vec(vector_size=10, min_count=1, epochs=1, workers=2)
     tracemalloc.start()

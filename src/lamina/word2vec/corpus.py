@@ -126,12 +126,14 @@ class JobReplay:
     first epoch's jobs (int32 word indices in an unnamed temporary file, deleted on close) makes later epochs
     nearly free. Jobs are identical either way, so results do not change. Only file corpora are replayed: an
     iterable may legitimately yield different sentences each epoch (e.g. reshuffled). If the temporary file
-    cannot be written (a full disk), later epochs read the corpus again.
+    cannot be written (a full disk), later epochs read the corpus again. The file goes beside the corpus (it is
+    smaller than the corpus, and the default temporary folder may be a RAM disk), or to the temporary folder
+    when the corpus's folder is read-only.
     """
 
     def __init__(self, corpus, key_to_index, job_words):
         self.corpus, self.key_to_index, self.job_words = corpus, key_to_index, job_words
-        self.file = tempfile.TemporaryFile(prefix="lamina-w2v-jobs-") if isinstance(corpus, LineSentence) else None
+        self.file = _unnamed_file_beside(corpus.source) if isinstance(corpus, LineSentence) else None
         self.recorded = False
 
     def jobs(self):
@@ -173,3 +175,12 @@ class JobReplay:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def _unnamed_file_beside(path):
+    """An unnamed temporary file (no name on disk: nothing is left behind) in `path`'s folder, else in the
+    default temporary folder."""
+    try:
+        return tempfile.TemporaryFile(prefix=".lamina-w2v-jobs-", dir=os.path.dirname(os.path.abspath(path)))
+    except OSError:
+        return tempfile.TemporaryFile(prefix="lamina-w2v-jobs-")

@@ -2,7 +2,7 @@
 
 Determinism design: a job never writes the shared weights. Every row it touches is copied on first use into a
 job-private buffer (`RoundOverlay`) and the job trains sequentially on its private rows. A round of jobs runs
-against the same weights (in parallel threads; the kernels release the GIL), then `merge_round` writes each
+against the same weights (numba `prange` threads in `train_rounds`), then `merge_round` writes each
 touched row once: the job's copy when one job touched it, else the original plus every job's change, in job
 order. Nothing depends on thread timing or on the number of threads, so results are bitwise identical for any
 `workers`.
@@ -19,7 +19,6 @@ LCG_MASK = np.uint64(2**48 - 1)
 SHIFT16 = np.uint64(16)
 LOW32 = np.uint64(0xFFFFFFFF)
 
-OVERFLOW = 1
 
 
 def job_seed(seed, epoch, job_index):

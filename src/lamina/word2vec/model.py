@@ -2,6 +2,7 @@
 
 import itertools
 import logging
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -14,6 +15,8 @@ from lamina.word2vec.corpus import JobReplay, check_restartable, resolve_corpus,
 from lamina.word2vec.keyed_vectors import KeyedVectors
 
 logger = logging.getLogger(__name__)
+# numba's fallback threading layer (workqueue) aborts the process if two threads run parallel kernels at once.
+_PARALLEL_KERNELS = threading.Lock()
 
 
 class Word2Vec:
@@ -38,7 +41,9 @@ class Word2Vec:
         alpha, min_alpha: learning rate, decayed linearly from alpha to min_alpha over all epochs.
         sample: subsampling threshold for frequent words (0 disables; >= 1 is an absolute count).
         epochs: passes over the corpus.
-        workers: training threads (does not change the result).
+        workers: training threads (does not change the result). A round has 4 jobs, so more than 4 workers
+            only speed up the merges. Training starts numba's threads (OpenMP): a process that has trained
+            should start subprocesses with multiprocessing's 'spawn' or 'forkserver' method, not 'fork'.
         seed: seed of the initial vectors and of every job's random stream.
         max_vocab_size: prune rare words during counting when more distinct words than this are held.
         max_final_vocab: raise min_count so that at most this many words are kept.
@@ -216,7 +221,6 @@ class Word2Vec:
         threads = min(self.workers, numba.config.NUMBA_NUM_THREADS)
         # One runner thread launches the kernels (on `threads` numba threads) while this one reads the corpus.
         with replay, ThreadPoolExecutor(1, initializer=numba.set_num_threads, initargs=(threads,)) as runner:
-            self._threads = threads
             self._overlays = self._new_overlays()
             for epoch in range(int(epochs)):
                 _call(callbacks, "on_epoch_begin", self)
@@ -225,8 +229,9 @@ class Word2Vec:
                 totals[1] += raw
                 self.running_training_loss = loss
                 self.epoch_losses.append(loss)
+                self.wv.norms = None  # similarities in callbacks use this epoch's vectors
                 _call(callbacks, "on_epoch_end", self)
-        self._batched = None  # frees the device copies; the numpy weights were updated after each epoch
+        self._batched = self._overlays = self._used = None  # frees the device copies and the private rows
         if bar is not None:
             bar.close()
         self.train_count += 1
@@ -280,18 +285,20 @@ class Word2Vec:
         next_round, rounds = 0, -(-len(batch) // self.jobs_per_round)
         while True:
             vectors, negative, softmax = self._overlays
-            next_round = kernels.train_rounds(
+            with _PARALLEL_KERNELS:
+                next_round = kernels.train_rounds(
                 indices, index_starts, sentence_ends, end_starts, alphas, seeds, self.jobs_per_round, next_round,
-                self._threads, self._keep_thresholds, self.wv.vectors, self.syn1neg, self.syn1, self.cum_table,
-                self._starts, self.codes, self.points, self.code_lengths, self.sg, self.hs, self.negative,
-                self.window, self.shrink_windows, self.cbow_mean, self.compute_loss,
-                vectors.local_of, vectors.touched, vectors.buffer, negative.local_of, negative.touched,
-                negative.buffer, softmax.local_of, softmax.touched, softmax.buffer, self._used, losses, effective)
+                    self.workers, self._keep_thresholds, self.wv.vectors, self.syn1neg, self.syn1, self.cum_table,
+                    self._starts, self.codes, self.points, self.code_lengths, self.sg, self.hs, self.negative,
+                    self.window, self.shrink_windows, self.cbow_mean, self.compute_loss,
+                    vectors.local_of, vectors.touched, vectors.buffer, negative.local_of, negative.touched,
+                    negative.buffer, softmax.local_of, softmax.touched, softmax.buffer, self._used, losses, effective)
             if next_round == rounds:
                 return losses, effective, sum(job[2] for job in batch)
-            for overlay, matrix in zip(self._overlays, self._weights()):  # a buffer overflowed: grow, go on
-                if overlay.touched.shape[1] < len(matrix):
-                    overlay.grow()
+            grown = [overlay.grow() for overlay, matrix in zip(self._overlays, self._weights())
+                     if overlay.touched.shape[1] < len(matrix)]  # a buffer overflowed: grow, go on
+            if not grown:
+                raise RuntimeError("Word2Vec: a job needed more private rows than its weight matrix has.")
 
     def save(self, path):
         """Saves the whole model (settings, vocabulary, weights, training state) to one file, without pickle."""
