@@ -295,8 +295,8 @@ class Word2Vec:
                     negative.buffer, softmax.local_of, softmax.touched, softmax.buffer, self._used, losses, effective)
             if next_round == rounds:
                 return losses, effective, sum(job[2] for job in batch)
-            grown = [overlay.grow() for overlay, matrix in zip(self._overlays, self._weights())
-                     if overlay.touched.shape[1] < len(matrix)]  # a buffer overflowed: grow, go on
+            grown = [overlay.grow() for index, overlay in enumerate(self._overlays)  # grow the full ones, go on
+                     if self._used[:, index].max() >= overlay.touched.shape[1]]
             if not grown:
                 raise RuntimeError("Word2Vec: a job needed more private rows than its weight matrix has.")
 
