@@ -193,14 +193,21 @@ def train_job(indices, sentence_ends, keep_thresholds, syn0, syn1neg, syn1, cum_
                 reduced = np.int64(state % np.uint64(window))
             low = max(start, i - window + reduced)
             high = min(end, i + window + 1 - reduced)
+            contexts = 0
+            for j in range(low, high):
+                if j == i:
+                    continue
+                row0 = _row(kept[j], local0, touched0, buffer0, used, 0, syn0)
+                if row0 < 0:
+                    status = 1
+                    break
+                context_rows[contexts] = row0
+                contexts += 1
+            if status != 0:
+                break
             if sg:
-                for j in range(low, high):
-                    if j == i:
-                        continue
-                    row0 = _row(kept[j], local0, touched0, buffer0, used, 0, syn0)
-                    if row0 < 0:
-                        status = 1
-                        break
+                for c in range(contexts):
+                    row0 = context_rows[c]  # a scalar: LLVM cannot hoist an array load out of the loop (alias)
                     for d in range(size):
                         neu1[d] = buffer0[row0, d]  # a private copy (not a view) lets LLVM vectorise the updates
                         neu1e[d] = 0.0
@@ -214,26 +221,12 @@ def train_job(indices, sentence_ends, keep_thresholds, syn0, syn1neg, syn1, cum_
                     loss += pair_loss
                     for d in range(size):
                         buffer0[row0, d] += neu1e[d]
-            else:
-                contexts = 0
-                for j in range(low, high):
-                    if j == i:
-                        continue
-                    row0 = _row(kept[j], local0, touched0, buffer0, used, 0, syn0)
-                    if row0 < 0:
-                        status = 1
-                        break
-                    context_rows[contexts] = row0
-                    contexts += 1
-                if status != 0:
-                    break
-                if contexts == 0:
-                    continue
+            elif contexts > 0:
                 for d in range(size):
                     neu1[d] = 0.0
                     neu1e[d] = 0.0
                 for c in range(contexts):
-                    row0 = context_rows[c]  # a scalar: LLVM cannot hoist an array load out of the loop (alias)
+                    row0 = context_rows[c]
                     for d in range(size):
                         neu1[d] += buffer0[row0, d]
                 inverse = np.float32(1.0) / np.float32(contexts)

@@ -155,9 +155,9 @@ class Word2Vec:
         new_words = [word for word in kept if word not in self.wv.key_to_index]
         word_counts = np.concatenate([self.wv.expandos["count"] + [counts.get(word, 0) for word in known],
                                       np.array([counts[word] for word in new_words], dtype=np.int64)])
-        trained = self.wv.vectors, self.syn1neg, self.syn1
+        trained = self._weights()
         self._prepare(known + new_words, word_counts)
-        for grown, old in zip((self.wv.vectors, self.syn1neg, self.syn1), trained):
+        for grown, old in zip(self._weights(), trained):
             grown[:len(old)] = old
 
     def _prepare(self, words, word_counts):
@@ -287,7 +287,7 @@ class Word2Vec:
             vectors, negative, softmax = self._overlays
             with _PARALLEL_KERNELS:
                 next_round = kernels.train_rounds(
-                indices, index_starts, sentence_ends, end_starts, alphas, seeds, self.jobs_per_round, next_round,
+                    indices, index_starts, sentence_ends, end_starts, alphas, seeds, self.jobs_per_round, next_round,
                     self.workers, self._keep_thresholds, self.wv.vectors, self.syn1neg, self.syn1, self.cum_table,
                     self._starts, self.codes, self.points, self.code_lengths, self.sg, self.hs, self.negative,
                     self.window, self.shrink_windows, self.cbow_mean, self.compute_loss,
