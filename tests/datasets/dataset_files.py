@@ -129,9 +129,14 @@ def imdb():
     return {"imdb.npz": npz_bytes(**arrays)}, arrays
 
 
+def _word_index(file_name, prefix, count):
+    """A word-index JSON file of {prefix + rank: rank} for ranks 1..count-1, and that dict."""
+    word_index = {f"{prefix}{rank}": rank for rank in range(1, count)}
+    return {file_name: json.dumps(word_index).encode()}, word_index
+
+
 def imdb_word_index():
-    word_index = {f"word{rank}": rank for rank in range(1, 30)}
-    return {"imdb_word_index.json": json.dumps(word_index).encode()}, word_index
+    return _word_index("imdb_word_index.json", "word", 30)
 
 
 def reuters():
@@ -141,8 +146,7 @@ def reuters():
 
 
 def reuters_word_index():
-    word_index = {f"term{rank}": rank for rank in range(1, 40)}
-    return {"reuters_word_index.json": json.dumps(word_index).encode()}, word_index
+    return _word_index("reuters_word_index.json", "term", 40)
 
 
 def boston_housing():

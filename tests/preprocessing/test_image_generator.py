@@ -12,7 +12,7 @@ import pytest
 
 from lamina import config
 from lamina.preprocessing.image import ImageDataGenerator
-from test_image_transforms import ATOL, RANDOM_OPTIONS, keras_image
+from test_image_transforms import ATOL, RANDOM_OPTIONS, both, keras_image
 
 
 def images_and_labels(data_format, count=12, height=10, width=8, seed=0):
@@ -21,11 +21,6 @@ def images_and_labels(data_format, count=12, height=10, width=8, seed=0):
     if data_format == "channels_first":
         pixels = pixels.transpose(0, 3, 1, 2).copy()
     return pixels, np.arange(count) % 3
-
-
-def both(data_format, **options):
-    return (ImageDataGenerator(data_format=data_format, **options),
-            keras_image().ImageDataGenerator(data_format=data_format, **options))
 
 
 def assert_batches_equal(actual, expected, atol=0.0):

@@ -254,9 +254,7 @@ class ImageDataGenerator:
             The augmented batch as a numpy array of this generator's dtype.
         """
         parameters = [self._draw_transform(image.shape, random_state) for image in images]
-        tensor = self._to_channels_first(torch.as_tensor(np.asarray(images, dtype=self.dtype)))
-        tensor = self._transform_tensor(tensor, parameters)
-        batch = self._from_channels_first(tensor)
+        batch = torch.from_numpy(self.apply_transforms(images, parameters))  # shares memory: no copy
         if self.preprocessing_function:
             batch = torch.as_tensor(np.stack([self.preprocessing_function(sample) for sample in batch.numpy()]),
                                     dtype=batch.dtype)
