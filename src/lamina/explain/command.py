@@ -10,6 +10,7 @@ from lamina.explain.gradients import integrated_gradients, saliency
 from lamina.explain.inputs import default_data_format, evaluation_mode
 from lamina.explain.occlusion import occlusion
 from lamina.explain.render import save_heatmap
+from lamina.preprocessing.image_files import img_to_array
 
 METHODS = ("occlusion", "grad-cam", "cam", "saliency", "ig")
 
@@ -56,11 +57,11 @@ def model_input(model, picture, rescale):
     if len(shape) != 3 or None in shape:
         raise SystemExit(f"lamina heatmap: the model takes inputs of shape {shape}, not images of a fixed size "
                          f"(channels, rows, cols) or (rows, cols, channels).")
-    channels_first = default_data_format(model, 3) == "channels_first"
-    channels, rows, cols = shape if channels_first else (shape[2], shape[0], shape[1])
+    data_format = default_data_format(model, 3)
+    channels, rows, cols = shape if data_format == "channels_first" else (shape[2], shape[0], shape[1])
     if channels not in (1, 3):
         raise SystemExit(f"lamina heatmap: the model takes images with {channels} channels; only grayscale (1) and "
                          f"RGB (3) image files can be given.")
     resized = picture.convert("L" if channels == 1 else "RGB").resize((cols, rows), Image.Resampling.BILINEAR)
-    pixels = np.asarray(resized, dtype=np.float32).reshape(rows, cols, channels) * np.float32(rescale)
-    return np.ascontiguousarray(pixels.transpose(2, 0, 1) if channels_first else pixels)
+    pixels = img_to_array(resized, data_format, dtype="float32") * np.float32(rescale)
+    return np.ascontiguousarray(pixels)

@@ -6,10 +6,10 @@ Captum's `Saliency` and `IntegratedGradients` do with the model as forward funct
 import numpy as np
 import torch
 
-from lamina.explain.inputs import (broadcast_baseline, check_positive_int, chunks, class_scores, evaluation_mode,
-                                   prepare_inputs, require_float_input, require_gradient, resolve_targets,
-                                   sample_rows, select)
+from lamina.explain.inputs import (broadcast_baseline, chunks, class_scores, evaluation_mode, prepare_inputs,
+                                   require_float_input, require_gradient, resolve_targets, sample_rows, select)
 from lamina.identifiers import check_choice
+from lamina.layers.core import check_positive_int
 
 
 def saliency(model, x, target=None):
@@ -69,8 +69,8 @@ def integrated_gradients(model, x, target=None, baseline=0.0, steps=50, batch_si
         >>> attributions.sum()   # close to F(image) - F(black image)
     """
     check_choice("method", method, METHODS, owner="integrated_gradients")
-    check_positive_int("integrated_gradients", "steps", steps)
-    check_positive_int("integrated_gradients", "batch_size", batch_size)
+    steps = check_positive_int("integrated_gradients", "steps", steps)
+    batch_size = check_positive_int("integrated_gradients", "batch_size", batch_size)
     inputs = prepare_inputs(model, x)
     batch = inputs.batch
     require_float_input(batch, "integrated_gradients")

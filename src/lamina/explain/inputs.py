@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from lamina import config
+from lamina.explain.layers import TORCH_CONVOLUTIONS, convolution_layers
 
 
 @dataclass
@@ -59,14 +60,11 @@ def expected_batch_rank(model):
     input_shapes = _lamina_input_shapes(model)
     if input_shapes:
         return len(input_shapes[0])
-    ranks = {nn.Conv1d: 3, nn.ConvTranspose1d: 3, nn.Conv2d: 4, nn.ConvTranspose2d: 4, nn.Conv3d: 5,
-             nn.ConvTranspose3d: 5}
     for module in model.modules() if isinstance(model, nn.Module) else ():
         if isinstance(module, (nn.Embedding, nn.EmbeddingBag)):
             return None  # token ids come first: their rank is not the convolution's
-        for kind, rank in ranks.items():
-            if isinstance(module, kind):
-                return rank
+        if isinstance(module, TORCH_CONVOLUTIONS):
+            return len(module.kernel_size) + 2  # batch and channel axes, and one per spatial axis
     return None
 
 
@@ -95,8 +93,6 @@ def default_data_format(model, sample_rank):
     Models without convolutions: lamina.config.image_data_format() for images and volumes, and channels_last
     for sequences (steps, features), the layout of Keras's and batch-first PyTorch recurrent layers.
     """
-    from lamina.explain.layers import convolution_layers
-
     for _, layer in convolution_layers(model):
         return getattr(layer, "data_format", "channels_first")
     return "channels_last" if sample_rank == 2 else config.image_data_format()
@@ -189,11 +185,6 @@ def chunks(sample_count, items_per_sample, batch_size, device):
     for start in range(0, total, batch_size):
         pairs = torch.arange(start, min(start + batch_size, total), device=device)
         yield start, pairs // items_per_sample, pairs % items_per_sample
-
-
-def check_positive_int(method, argument, value):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{method}: {argument} must be a positive int; received {value!r}.")
 
 
 def require_float_input(batch, method):

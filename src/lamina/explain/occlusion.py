@@ -10,9 +10,10 @@ import string
 import torch
 from tqdm.auto import tqdm
 
-from lamina.explain.inputs import (broadcast_baseline, channel_axis, check_positive_int, chunks, class_scores,
-                                   evaluation_mode, prepare_inputs, resolve_targets, sample_rows, select)
+from lamina.explain.inputs import (broadcast_baseline, channel_axis, chunks, class_scores, evaluation_mode,
+                                   prepare_inputs, resolve_targets, sample_rows, select)
 from lamina.identifiers import check_choice
+from lamina.layers.core import check_positive_int
 
 OUTPUTS = ("probability", "logit")
 
@@ -55,7 +56,7 @@ def occlusion(model, x, target=None, window=8, stride=4, baseline=0.0, output="p
         >>> heatmap = occlusion(model, image, window=8, stride=4)   # image (3, 64, 64) -> heatmap (3, 64, 64)
     """
     check_choice("output", output, OUTPUTS, owner="occlusion")
-    check_positive_int("occlusion", "batch_size", batch_size)
+    batch_size = check_positive_int("occlusion", "batch_size", batch_size)
     inputs = prepare_inputs(model, x)
     batch = inputs.batch
     axis = channel_axis(model, batch.ndim - 1, data_format)
