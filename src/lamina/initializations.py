@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from lamina.backend.variables import variable
+from lamina.identifiers import unknown_name_error
 from lamina.initializers import compute_fans
 
 
@@ -83,15 +84,15 @@ def one(shape, name=None):
     return variable(torch.ones(tuple(shape)))
 
 
+INITIALIZATIONS = {function.__name__: function for function in (
+    uniform, normal, lecun_uniform, glorot_normal, glorot_uniform, he_normal, he_uniform, orthogonal, identity, zero,
+    one)}
+
+
 def get(identifier):
     """The function named `identifier` ('glorot_uniform', ...), or `identifier` itself when callable."""
     if callable(identifier):
         return identifier
-    functions = {function.__name__: function for function in (
-        uniform, normal, lecun_uniform, glorot_normal, glorot_uniform, he_normal, he_uniform, orthogonal, identity,
-        zero, one)}
-    if identifier not in functions:
-        from lamina.identifiers import unknown_name_error
-
-        raise unknown_name_error("initialization", identifier, functions)
-    return functions[identifier]
+    if identifier not in INITIALIZATIONS:
+        raise unknown_name_error("initialization", identifier, INITIALIZATIONS)
+    return INITIALIZATIONS[identifier]

@@ -5,7 +5,7 @@ import torch
 from lamina import config, naming
 from lamina.identifiers import check_choice
 
-DIM_ORDERINGS = {"channels_first": "th", "channels_last": "tf"}
+DIM_ORDERINGS = {data_format: ordering for ordering, data_format in config.LEGACY_DIM_ORDERINGS.items()}
 
 
 def image_dim_ordering():

@@ -60,7 +60,7 @@ eval = get_value
 
 def set_value(x, value):
     """Overwrites variable x with `value` (same shape), in place."""
-    value = torch.as_tensor(np.asarray(value.detach().cpu() if isinstance(value, torch.Tensor) else value))
+    value = value.detach() if isinstance(value, torch.Tensor) else torch.as_tensor(np.asarray(value))
     if tuple(value.shape) != tuple(x.shape):
         raise ValueError(f"set_value: the variable has shape {tuple(x.shape)}, the value {tuple(value.shape)}. "
                          f"Pass a value of the variable's shape.")

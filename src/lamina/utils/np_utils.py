@@ -23,4 +23,4 @@ def probas_to_classes(y_pred):
     y_pred = np.asarray(y_pred)
     if y_pred.ndim > 1 and y_pred.shape[1] > 1:
         return categorical_probas_to_classes(y_pred)
-    return np.array([1 if p > 0.5 else 0 for p in y_pred.reshape(-1)])
+    return (y_pred.reshape(-1) > 0.5).astype(np.int64)

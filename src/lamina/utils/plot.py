@@ -8,6 +8,7 @@ import shutil
 import subprocess
 
 from lamina.layers.input_layer import InputLayer
+from lamina.training.files import atomic_write
 
 GRAPHVIZ_HELP = (
     "plot_model needs Graphviz's `dot` program to draw images: install Graphviz (`apt-get install graphviz` on "
@@ -40,9 +41,7 @@ class DotGraph:
 
     def write(self, path, prog="dot", format="raw"):
         """Writes the DOT source (format 'raw' or 'dot') or the drawing in `format` to `path`."""
-        data = self.source.encode() if format in ("raw", "dot") else self.create(prog, format)
-        with open(path, "wb") as file:
-            file.write(data)
+        atomic_write(path, self.source.encode() if format in ("raw", "dot") else self.create(prog, format))
 
 
 def model_to_dot(model, show_shapes=False, show_layer_names=True, rankdir="TB", dpi=96):
