@@ -56,6 +56,24 @@ def saved_version(path, reference):
     return version
 
 
+class WritesHalf:
+    """A file whose write() writes half the data, then calls `then` (a SIGKILL, or a full disk's OSError)."""
+
+    def __init__(self, handle, then):
+        self.handle, self.then = handle, then
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exception):
+        self.handle.close()
+
+    def write(self, data):
+        self.handle.write(data[:len(data) // 2])
+        self.handle.flush()
+        self.then()
+
+
 def assert_no_stray_model_files(folder, name="model.lamina"):
     """Only the model and, perhaps, hidden temporary files of interrupted saves; globs see only the model."""
     for entry in os.listdir(folder):
@@ -70,7 +88,7 @@ SAVER = textwrap.dedent("""
     import torch
 
     torch.set_num_threads(1)  # no thread pool, so forking this process is safe
-    from test_kill_during_save import build_model, version_weights
+    from test_kill_during_save import WritesHalf, build_model, version_weights
 
     real_fdopen, real_replace = os.fdopen, os.replace
 
@@ -79,23 +97,9 @@ SAVER = textwrap.dedent("""
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-    class HalfWritten:
-        '''A file that dies halfway through its write.'''
-        def __init__(self, handle):
-            self.handle = handle
-        def __enter__(self):
-            return self
-        def __exit__(self, *exception):
-            self.handle.close()
-        def write(self, data):
-            self.handle.write(data[:len(data) // 2])
-            self.handle.flush()
-            die()
-
-
     def arm(kill_point):
         if kill_point == "write":
-            os.fdopen = lambda *args, **kwargs: HalfWritten(real_fdopen(*args, **kwargs))
+            os.fdopen = lambda *args, **kwargs: WritesHalf(real_fdopen(*args, **kwargs), then=die)
         elif kill_point == "replace":
             os.replace = die
         elif kill_point == "after-replace":
@@ -259,31 +263,17 @@ def test_saving_into_an_unwritable_folder_leaves_the_existing_file(saved_model, 
     assert not any(is_temporary_for(name, path.name) for name in os.listdir(folder))
 
 
-def full_disk_on_fsync(monkeypatch):
-    def no_space(descriptor):
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+def no_space(*args):
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
+
+def full_disk_on_fsync(monkeypatch):
     monkeypatch.setattr(os, "fsync", no_space)
 
 
-def full_disk_on_write(monkeypatch):
+def full_disk_on_write(monkeypatch):  # the disk fills up halfway through the file
     real_fdopen = os.fdopen
-
-    class FillsUp:
-        def __init__(self, handle):
-            self.handle = handle
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exception):
-            self.handle.close()
-
-        def write(self, data):  # the disk fills up halfway through the file
-            self.handle.write(data[:len(data) // 2])
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-
-    monkeypatch.setattr(os, "fdopen", lambda *args, **kwargs: FillsUp(real_fdopen(*args, **kwargs)))
+    monkeypatch.setattr(os, "fdopen", lambda *args, **kwargs: WritesHalf(real_fdopen(*args, **kwargs), then=no_space))
 
 
 @pytest.mark.parametrize("fill_disk", [full_disk_on_write, full_disk_on_fsync], ids=["write", "fsync"])

@@ -66,27 +66,21 @@ def load_model(path, custom_objects=None, compile=True, safe_mode=True):
             model = deserialize_layer(config["model"], objects)
         except (KeyError, TypeError, AttributeError, IndexError) as error:
             raise ModelFileError(f"'{path}' holds a model config lamina cannot rebuild: {error!r}.") from error
-        _load_state(model, _read_tensors(archive, "model.safetensors", path), path)
+        _load_state(model, _read_member(archive, "model.safetensors", path, load_tensors), path)
         if compile and config.get("compile"):
             model.compile(**_deserialize_compile(config["compile"], objects))
             if "optimizer.json" in archive.namelist():
-                structure = _read_json(archive, "optimizer.json", path)
-                tensors = _read_tensors(archive, "optimizer.safetensors", path)
+                structure = _read_member(archive, "optimizer.json", path, json.loads)
+                tensors = _read_member(archive, "optimizer.safetensors", path, load_tensors)
                 model.optimizer.load_state_dict(_join_tensors(structure, tensors))
     return model
 
 
-def _read_json(archive, name, path):
+def _read_member(archive, name, path, parse):
+    """parse(bytes of member `name`): json.loads or safetensors' load (which never unpickles)."""
     try:
-        return json.loads(archive.read(name))
-    except Exception as error:  # zip and JSON decoding fail in many ways on damaged files
-        raise ModelFileError(f"'{path}' is damaged: its {name} cannot be read ({error!r}).") from error
-
-
-def _read_tensors(archive, name, path):
-    try:
-        return load_tensors(archive.read(name))
-    except Exception as error:  # safetensors parses without unpickling; any failure means a damaged file
+        return parse(archive.read(name))
+    except Exception as error:  # zip, JSON and safetensors decoding fail in many ways on damaged files
         raise ModelFileError(f"'{path}' is damaged: its {name} cannot be read ({error!r}).") from error
 
 

@@ -14,6 +14,7 @@ import lamina
 from lamina import layers as L
 from lamina.models import Model, Sequential, load_model, model_from_json
 from lamina.saving import ModelFileError
+from lamina.training.files import atomic_write_archive
 from lamina.utils import set_random_seed
 
 RNG = np.random.default_rng(8)
@@ -212,12 +213,6 @@ def test_custom_layers_and_losses_load_registered_or_through_custom_objects(tmp_
     np.testing.assert_array_equal(restored.predict(x), model.predict(x))
 
 
-def write_zip(path, members):
-    with zipfile.ZipFile(path, "w") as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-
-
 class Payload:
     """Unpickling this would create the marker file."""
 
@@ -250,7 +245,7 @@ def test_malicious_files_are_refused_without_running_anything(tmp_path):
                           ModelFileError, "is damaged: its model.safetensors cannot be read"),
     }
     for name, (members, error, message) in cases.items():
-        write_zip(tmp_path / name, members)
+        atomic_write_archive(tmp_path / name, members)
         with pytest.raises(error, match=message):
             load_model(tmp_path / name)
     (tmp_path / "weights.pt").write_bytes(pickle_payload)
@@ -271,7 +266,7 @@ def test_missing_truncated_and_foreign_files_raise_clear_errors(tmp_path):
     (tmp_path / "truncated.lamina").write_bytes(data[: len(data) // 2])
     with pytest.raises(ModelFileError, match="not a lamina model file"):
         load_model(tmp_path / "truncated.lamina")
-    write_zip(tmp_path / "foreign.zip", {"readme.txt": "hello"})
+    atomic_write_archive(tmp_path / "foreign.zip", {"readme.txt": "hello"})
     with pytest.raises(ModelFileError, match="not a readable lamina model file"):
         load_model(tmp_path / "foreign.zip")
     (tmp_path / "text.lamina").write_text("not a model")

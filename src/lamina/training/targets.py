@@ -42,20 +42,11 @@ def check_identifiers(loss=None, metrics=None, weighted_metrics=None):
     """
     from lamina import losses as losses_module
 
-    for spec in _leaves(loss):
-        losses_module.get(spec)
-    for spec in _leaves(metrics) + _leaves(weighted_metrics):
+    for spec in flatten(loss):
+        if spec is not None:  # no loss for this output
+            losses_module.get(spec)
+    for spec in flatten([metrics, weighted_metrics]):
         _check_metric_name(spec)
-
-
-def _leaves(spec):
-    if spec is None:
-        return []
-    if isinstance(spec, dict):
-        return [leaf for value in spec.values() for leaf in _leaves(value)]
-    if isinstance(spec, (list, tuple)):
-        return [leaf for value in spec for leaf in _leaves(value)]
-    return [spec]
 
 
 def _check_metric_name(spec):

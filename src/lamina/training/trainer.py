@@ -96,7 +96,7 @@ class Trainer:
 
         self._pending_compile = None
         output_names = self.output_names
-        self._output_names, self._output_count = output_names, len(output_names)
+        self._output_names = output_names
         self.optimizer = optimizer
         self.loss = loss
         self._metric_specs_given, self._loss_weights_given = metrics, loss_weights
@@ -174,8 +174,8 @@ class Trainer:
 
     def compute_loss(self, x, y, y_pred, sample_weight=None):
         """The total loss: weighted per-output losses plus regularization penalties."""
-        y_true = targets.as_list(y, self._output_count, self._output_names)  # a dict y is matched by output name
-        outputs = targets.as_list(y_pred, self._output_count)
+        y_true = targets.as_list(y, len(self._output_names), self._output_names)  # a dict y is matched by output name
+        outputs = targets.as_list(y_pred, len(self._output_names))
         if self._metrics is None:
             targets.check_shapes(self, y_true, outputs, self._loss_functions)
         total = None
@@ -191,8 +191,8 @@ class Trainer:
         return total
 
     def compute_metrics(self, x, y, y_pred, sample_weight, loss):
-        y_true = targets.as_list(y, self._output_count, self._output_names)  # a dict y is matched by output name
-        outputs = targets.as_list(y_pred, self._output_count)
+        y_true = targets.as_list(y, len(self._output_names), self._output_names)  # a dict y is matched by output name
+        outputs = targets.as_list(y_pred, len(self._output_names))
         if self._metrics is None:
             self._metrics = targets.resolve_metrics(self, y_true, outputs)
         batch_size = int(flatten(x)[0].shape[0])
