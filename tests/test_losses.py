@@ -112,3 +112,13 @@ def test_loss_config_round_trip():
     loss = losses.BinaryCrossentropy(from_logits=True, label_smoothing=0.1)
     clone = losses.get({"class_name": "BinaryCrossentropy", "config": loss.get_config()})
     assert clone.get_config() == loss.get_config()
+
+
+def test_loss_and_metric_classes_take_keras_positional_arguments():
+    from lamina import metrics
+
+    loss = losses.MeanSquaredError("sum", "total")  # Keras: (reduction, name)
+    assert (loss.reduction, loss.name) == ("sum", "total")
+    assert metrics.BinaryAccuracy("accuracy_at_half").name == "accuracy_at_half"  # Keras: (name, dtype)
+    with pytest.raises(TypeError, match="multiple values for argument 'reduction'"):
+        losses.Huber("sum", reduction="none")

@@ -47,15 +47,23 @@ def keyword_class_init(base_init, function, default_name, own_arguments, **defau
     """The __init__ of a Keras class around a function with keyword defaults (MeanSquaredError(),
     BinaryCrossentropy(from_logits=True), BinaryAccuracy(threshold=0.7), ...).
 
-    `own_arguments` are the base class's (reduction, dtype); the others go to the function.
+    `own_arguments` are the base class's, in their positional order ('reduction', 'name' for losses; 'name',
+    'dtype' for metrics, as in Keras); the others go to the function, by keyword only.
     """
-    def __init__(self, name=default_name, **arguments):
+    def __init__(self, *positional, **arguments):
+        if len(positional) > len(own_arguments):
+            raise TypeError(f"{type(self).__name__} takes at most {len(own_arguments)} positional arguments "
+                            f"({', '.join(own_arguments)}), received {len(positional)}.")
+        for key, value in zip(own_arguments, positional):
+            if key in arguments:
+                raise TypeError(f"{type(self).__name__} got multiple values for argument '{key}'.")
+            arguments[key] = value
         unknown = set(arguments) - set(defaults) - set(own_arguments)
         if unknown:
             raise TypeError(f"{type(self).__name__} got unexpected arguments {sorted(unknown)}; it accepts "
-                            f"{sorted(defaults) + ['name', *own_arguments]}.")
-        own = {key: arguments.pop(key) for key in own_arguments if key in arguments}
-        base_init(self, function, name=name, **own, **{**defaults, **arguments})
+                            f"{sorted(defaults) + list(own_arguments)}.")
+        own = {"name": default_name, **{key: arguments.pop(key) for key in own_arguments if key in arguments}}
+        base_init(self, function, **own, **{**defaults, **arguments})
 
     return __init__
 
@@ -307,7 +315,7 @@ _BATCH_MEANS = {
 
 def _loss_class(function, default_name, **defaults):
     """A Keras loss class's __init__ (MeanSquaredError, BinaryCrossentropy(from_logits=...), ...) around a function."""
-    return keyword_class_init(LossFunctionWrapper.__init__, function, default_name, ("reduction",), **defaults)
+    return keyword_class_init(LossFunctionWrapper.__init__, function, default_name, ("reduction", "name"), **defaults)
 
 
 class MeanSquaredError(LossFunctionWrapper):

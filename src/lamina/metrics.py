@@ -126,7 +126,7 @@ def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5):
 
 def _metric_class(function, default_name, **defaults):
     """A Keras metric class's __init__ (BinaryAccuracy(threshold=...), ...) around a per-sample function."""
-    return losses.keyword_class_init(MeanMetricWrapper.__init__, function, default_name, ("dtype",), **defaults)
+    return losses.keyword_class_init(MeanMetricWrapper.__init__, function, default_name, ("name", "dtype"), **defaults)
 
 
 class _CountingAccuracy(MeanMetricWrapper):

@@ -283,7 +283,12 @@ class Layer(nn.Module, Configurable):
             self.register_parameter(name, weight.requires_grad_(self.trainable))
         else:
             self.register_buffer(name, weight.requires_grad_(False))
-        self._weight_records[name] = _WeightRecord(layouts.IDENTITY, None, None, trainable)
+        # A weight add_weight made keeps its layout, regularizer and constraint (Keras 1 code may list it too).
+        previous = self._weight_records.get(name)
+        if previous is None:
+            self._weight_records[name] = _WeightRecord(layouts.IDENTITY, None, None, trainable)
+        else:
+            previous.trainable = trainable
 
     def _weight_layouts(self):
         """(weight, layout) pairs in the order of `weights`."""
