@@ -82,8 +82,13 @@ def test_a_round_merge_adds_every_jobs_change_to_the_original_rows():
             overlay.buffer[job, slot] = base[row] + rng.normal(size=3).astype(np.float32)
             expected[row] += overlay.buffer[job, slot] - base[row]
     used = np.array([len(rows) for rows in rows_of_job], dtype=np.int64)
-    for part in range(2):
-        kernels.merge_round(base, overlay.local_of, overlay.touched, overlay.buffer, used, 3, part, 2)
-    np.testing.assert_allclose(base, expected, rtol=1e-6)
-    np.testing.assert_array_equal(base[4], overlay.buffer[0, 0])  # touched by one job: its copy, exactly
-    assert (overlay.local_of == -1).all()
+    merged = []
+    for parts in (1, 2, 4):  # 4 parts of 6 pairs: a part can start inside a job's slots
+        result = base.copy()
+        for part in range(parts):
+            kernels.merge_round(result, overlay.local_of, overlay.touched, overlay.buffer, used, 3, part, parts)
+        merged.append(result)
+    np.testing.assert_allclose(merged[0], expected, rtol=1e-6)
+    np.testing.assert_array_equal(merged[0][4], overlay.buffer[0, 0])  # touched by one job: its copy, exactly
+    for result in merged[1:]:
+        np.testing.assert_array_equal(result, merged[0])

@@ -268,46 +268,56 @@ def _forget(local_of, touched, used):
 
 @njit(nogil=True, cache=True)
 def merge_round(base, local_of, touched, buffer, used, jobs, part, parts):
-    """Write the round's changes to the rows `row % parts == part` of `base`, then forget the private rows.
+    """Write part `part` of `parts` of the round's private rows to `base` (the rows stay marked in `local_of`).
 
-    A row is written once, when the first job (in job order) that touched it is visited: the job's copy if no
-    other job touched the row, else `original + sum over jobs (copy - original)` in job order. Threads merging
-    different parts write different rows, so a parallel merge gives the same bits as a sequential one.
+    The round's (job, slot) pairs, in job order, are cut into `parts` equal runs. A row is written once, by the
+    pair of the first job (in job order) that touched it: the job's copy if no other job touched the row, else
+    `original + sum over jobs (copy - original)` in job order. Parts write different rows, so merging them in
+    parallel gives the same bits as merging them in turn.
     """
     size = base.shape[1]
+    total = 0
+    for job in range(jobs):
+        total += used[job]
+    begin, end = total * part // parts, total * (part + 1) // parts
     slots = np.empty(jobs, dtype=np.int64)
     original = np.empty(size, dtype=base.dtype)
-    for job in range(jobs):
-        for slot in range(used[job]):
-            word = touched[job, slot]
-            if word % parts != part:
-                continue
-            first = True
-            for earlier in range(job):
-                if local_of[earlier, word] >= 0:
-                    first = False
-            if not first:
-                continue
-            sharing = 0
-            for other in range(job, jobs):
-                slots[other] = local_of[other, word]
-                sharing += slots[other] >= 0
-            if sharing == 1:
-                for d in range(size):
-                    base[word, d] = buffer[job, slot, d]
-                continue
+    job, offset = 0, 0  # offset: pairs of the jobs before `job`
+    for pair in range(begin, end):
+        while pair - offset >= used[job]:
+            offset += used[job]
+            job += 1
+        slot = pair - offset
+        word = touched[job, slot]
+        first = True
+        for earlier in range(job):
+            if local_of[earlier, word] >= 0:
+                first = False
+        if not first:
+            continue
+        sharing = 0
+        for other in range(job, jobs):
+            slots[other] = local_of[other, word]
+            sharing += slots[other] >= 0
+        if sharing == 1:
             for d in range(size):
-                original[d] = base[word, d]
-            for other in range(job, jobs):
-                copy = slots[other]
-                if copy >= 0:
-                    for d in range(size):
-                        base[word, d] += buffer[other, copy, d] - original[d]
-    for job in range(jobs):
-        for slot in range(used[job]):
-            word = touched[job, slot]
-            if word % parts == part:
-                local_of[job, word] = -1
+                base[word, d] = buffer[job, slot, d]
+            continue
+        for d in range(size):
+            original[d] = base[word, d]
+        for other in range(job, jobs):
+            copy = slots[other]
+            if copy >= 0:
+                for d in range(size):
+                    base[word, d] += buffer[other, copy, d] - original[d]
+
+
+@njit(nogil=True, cache=True)
+def _forget_job(local0, touched0, local_neg, touched_neg, local_hs, touched_hs, used):
+    """Clear one job's private-row marks (after its round is merged, before its next job)."""
+    _forget(local0, touched0, used[0])
+    _forget(local_neg, touched_neg, used[1])
+    _forget(local_hs, touched_hs, used[2])
 
 
 @njit(nogil=True, cache=True, parallel=True)
@@ -316,21 +326,25 @@ def train_rounds(indices, index_starts, sentence_ends, end_starts, alphas, seeds
                  negative, window, shrink_windows, cbow_mean, compute_loss, local0, touched0, buffer0, local_neg,
                  touched_neg, buffer_neg, local_hs, touched_hs, buffer_hs, used, losses, effective):
     """Train a batch of jobs, round by round from `first_round`: a round's jobs in parallel (numba threads)
-    against the same weights, then its merge, in parallel over row parts.
+    against the same weights, then its merge, in `parts` parallel parts.
 
     Job j's word indices are `indices[index_starts[j]:index_starts[j + 1]]`, its sentence ends
     `sentence_ends[end_starts[j]:end_starts[j + 1]]`; its loss and effective words go to `losses[j]` and
     `effective[j]`. Returns the number of the first round not trained: fewer than all rounds when a private-row
     buffer overflowed (that round's private rows are forgotten; grow the buffers and call again from there).
+    `local_of` is clear (-1) before and after the call.
     """
     jobs = alphas.shape[0]
     rounds = (jobs + jobs_per_round - 1) // jobs_per_round
     status = np.zeros(jobs_per_round, dtype=np.int64)
+    used[:] = 0
+    stopped = rounds
     for round_index in range(first_round, rounds):
         first = round_index * jobs_per_round
         count = min(jobs_per_round, jobs - first)
         for k in prange(count):
             job = first + k
+            _forget_job(local0[k], touched0[k], local_neg[k], touched_neg[k], local_hs[k], touched_hs[k], used[k])
             status[k], losses[job], effective[job] = train_job(
                 indices[index_starts[job]:index_starts[job + 1]], sentence_ends[end_starts[job]:end_starts[job + 1]],
                 keep_thresholds, syn0, syn1neg, syn1, cum_table, starts, codes, points, lengths, sg, hs, negative,
@@ -338,14 +352,12 @@ def train_rounds(indices, index_starts, sentence_ends, end_starts, alphas, seeds
                 local0[k], touched0[k], buffer0[k], local_neg[k], touched_neg[k], buffer_neg[k],
                 local_hs[k], touched_hs[k], buffer_hs[k], used[k])
         if status[:count].sum() != 0:
-            for k in range(count):
-                if status[k] == 0:
-                    _forget(local0[k], touched0[k], used[k, 0])
-                    _forget(local_neg[k], touched_neg[k], used[k, 1])
-                    _forget(local_hs[k], touched_hs[k], used[k, 2])
-            return round_index
+            stopped = round_index
+            break
         for part in prange(parts):
-            merge_round(syn0, local0, touched0, buffer0, used[:, 0].copy(), count, part, parts)
-            merge_round(syn1neg, local_neg, touched_neg, buffer_neg, used[:, 1].copy(), count, part, parts)
-            merge_round(syn1, local_hs, touched_hs, buffer_hs, used[:, 2].copy(), count, part, parts)
-    return rounds
+            merge_round(syn0, local0, touched0, buffer0, used[:, 0], count, part, parts)
+            merge_round(syn1neg, local_neg, touched_neg, buffer_neg, used[:, 1], count, part, parts)
+            merge_round(syn1, local_hs, touched_hs, buffer_hs, used[:, 2], count, part, parts)
+    for k in prange(jobs_per_round):
+        _forget_job(local0[k], touched0[k], local_neg[k], touched_neg[k], local_hs[k], touched_hs[k], used[k])
+    return stopped
