@@ -80,7 +80,8 @@ def bucket_starts(cum_table):
 
 @njit(nogil=True, cache=True)
 def _draw_negative(cum_table, starts, state):
-    target = (state >> SHIFT16) % np.uint64(cum_table[cum_table.shape[0] - 1])
+    # the state's high 32 bits scaled to [0, total): a multiply instead of word2vec.c's 64-bit modulo
+    target = (((state >> SHIFT16) & LOW32) * np.uint64(cum_table[cum_table.shape[0] - 1])) >> np.uint64(32)
     bucket = np.int64((target * np.uint64(starts.shape[0] - 1)) >> np.uint64(31))
     low = np.int64(starts[bucket])
     high = min(np.int64(starts[bucket + 1]), cum_table.shape[0] - 1)
