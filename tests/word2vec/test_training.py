@@ -175,13 +175,16 @@ def test_loss_decreases_and_callbacks_run_at_epoch_boundaries(corpus):
 @pytest.mark.parametrize("sg", [1, 0])
 def test_parallel_rounds_learn_as_fast_as_sequential_training(corpus, sg, monkeypatch):
     """A round's jobs update from the same weights; rounds must be small enough not to overshoot (with 4 jobs of
-    2000 words, skip-gram's loss on this 60-word vocabulary jumped from 320k to 900k in epoch 2)."""
+    2000 words, skip-gram's loss on this 60-word vocabulary rose 25x above sequential training's in epoch 2; with
+    4 x 1000, 23% in epoch 1). With 4 x 500, epoch 1 is 5% (sg) and 3% (CBOW) above, the last epoch 0.1-0.5%:
+    the margins below leave room for other CPUs' rounding, which changes the trajectory."""
     options = dict(vector_size=50, min_count=5, sg=sg, epochs=5, workers=2, seed=1, compute_loss=True)
     parallel = Word2Vec(corpus, **options).epoch_losses
     monkeypatch.setattr(Word2Vec, "jobs_per_round", 1)
     sequential = Word2Vec(corpus, **options).epoch_losses
     assert all(later < earlier for earlier, later in zip(parallel, parallel[1:]))
-    assert all(ours < 1.05 * theirs for ours, theirs in zip(parallel, sequential))
+    assert all(ours < 1.08 * theirs for ours, theirs in zip(parallel, sequential))
+    assert parallel[-1] < 1.02 * sequential[-1]
 
 
 def test_epoch_callbacks_see_the_epochs_merged_weights_and_fresh_norms(corpus):
