@@ -114,11 +114,31 @@ def test_loss_config_round_trip():
     assert clone.get_config() == loss.get_config()
 
 
-def test_loss_and_metric_classes_take_keras_positional_arguments():
+@pytest.mark.parametrize("module, class_name, positional", [
+    ("losses", "MeanSquaredError", ("sum", "total")),  # Keras: (reduction, name)
+    ("losses", "BinaryCrossentropy", (True, 0.1)),  # (from_logits, label_smoothing, axis, reduction, name)
+    ("losses", "CategoricalCrossentropy", (True, 0.2, -1, "sum", "cce")),
+    ("losses", "SparseCategoricalCrossentropy", (True, None, "sum")),  # (from_logits, ignore_class, reduction)
+    ("losses", "Huber", (2.0, "sum")),  # (delta, reduction, name)
+    ("losses", "CosineSimilarity", (1, "none")),  # (axis, reduction, name)
+    ("metrics", "BinaryAccuracy", ("accuracy_at_0.7", None, 0.7)),  # (name, dtype, threshold)
+    ("metrics", "TopKCategoricalAccuracy", (3, "top3")),  # (k, name, dtype)
+    ("metrics", "SparseTopKCategoricalAccuracy", (2,)),
+    ("metrics", "BinaryCrossentropy", ("bce", None, True)),  # (name, dtype, from_logits, label_smoothing)
+    ("metrics", "AUC", (20, "PR")),  # (num_thresholds, curve, summation_method, name, ...)
+])
+def test_loss_and_metric_classes_take_keras_positional_arguments(module, class_name, positional):
     from lamina import metrics
 
-    loss = losses.MeanSquaredError("sum", "total")  # Keras: (reduction, name)
-    assert (loss.reduction, loss.name) == ("sum", "total")
-    assert metrics.BinaryAccuracy("accuracy_at_half").name == "accuracy_at_half"  # Keras: (name, dtype)
+    ours = getattr({"losses": losses, "metrics": metrics}[module], class_name)(*positional).get_config()
+    theirs = getattr(getattr(keras(), module), class_name)(*positional).get_config()
+    shared = set(ours) & set(theirs) - {"dtype"}
+    assert len(shared) >= 2 and {key: ours[key] for key in shared} == {key: theirs[key] for key in shared}
+
+
+def test_a_loss_argument_given_twice_names_it():
     with pytest.raises(TypeError, match="multiple values for argument 'reduction'"):
-        losses.Huber("sum", reduction="none")
+        losses.Huber(1.0, "sum", reduction="none")
+    with pytest.raises(TypeError, match=r"at most 5 positional arguments \(from_logits, label_smoothing, axis, "
+                                        r"reduction, name\), received 6"):
+        losses.BinaryCrossentropy(True, 0.0, -1, "sum", "bce", "extra")

@@ -87,3 +87,22 @@ def test_metrics_from_names_functions_and_losses():
     assert float(custom.result()) == 2.5
     with pytest.raises(ValueError, match="Unknown metric 'presicion'. Did you mean 'precision'?"):
         metrics.get("presicion")
+
+
+@pytest.mark.parametrize("curve", ["ROC", "PR"])
+@pytest.mark.parametrize("from_logits", [False, True])
+def test_auc_curves_and_logits_match_keras(curve, from_logits):
+    ours = metrics.AUC(50, curve, from_logits=from_logits)
+    theirs = keras().metrics.AUC(50, curve, from_logits=from_logits)
+    for y_true, y_pred in batches_of_unequal_size(binary_pair):
+        y_pred = (y_pred - 0.5) * 6 if from_logits else y_pred
+        weights = RNG.uniform(0, 2, len(y_true)).astype("float32")
+        ours.update_state(torch.as_tensor(y_true), torch.as_tensor(y_pred), torch.as_tensor(weights))
+        theirs.update_state(y_true, y_pred, sample_weight=weights)
+    np.testing.assert_allclose(float(ours.result()), float(theirs.result()), rtol=1e-5)
+    assert metrics.get({"class_name": "AUC", "config": ours.get_config()}).from_logits is from_logits
+
+
+def test_auc_refuses_summation_methods_it_does_not_compute():
+    with pytest.raises(ValueError, match="summation_method='minoring' is not supported"):
+        metrics.AUC(summation_method="minoring")

@@ -43,18 +43,18 @@ def broadcast_weight(weight, values, dtype=None):
     return weight.reshape(weight.shape + (1,) * (values.ndim - weight.ndim))
 
 
-def keyword_class_init(base_init, function, default_name, own_arguments, **defaults):
+def keyword_class_init(base_init, function, default_name, own_arguments, order, **defaults):
     """The __init__ of a Keras class around a function with keyword defaults (MeanSquaredError(),
     BinaryCrossentropy(from_logits=True), BinaryAccuracy(threshold=0.7), ...).
 
-    `own_arguments` are the base class's, in their positional order ('reduction', 'name' for losses; 'name',
-    'dtype' for metrics, as in Keras); the others go to the function, by keyword only.
+    `own_arguments` are the base class's ('reduction', 'name' for losses; 'name', 'dtype' for metrics); the others
+    go to the function. `order` is the positional order of all of them, as in the Keras class's signature.
     """
     def __init__(self, *positional, **arguments):
-        if len(positional) > len(own_arguments):
-            raise TypeError(f"{type(self).__name__} takes at most {len(own_arguments)} positional arguments "
-                            f"({', '.join(own_arguments)}), received {len(positional)}.")
-        for key, value in zip(own_arguments, positional):
+        if len(positional) > len(order):
+            raise TypeError(f"{type(self).__name__} takes at most {len(order)} positional arguments "
+                            f"({', '.join(order)}), received {len(positional)}.")
+        for key, value in zip(order, positional):
             if key in arguments:
                 raise TypeError(f"{type(self).__name__} got multiple values for argument '{key}'.")
             arguments[key] = value
@@ -313,9 +313,12 @@ _BATCH_MEANS = {
 }
 
 
-def _loss_class(function, default_name, **defaults):
-    """A Keras loss class's __init__ (MeanSquaredError, BinaryCrossentropy(from_logits=...), ...) around a function."""
-    return keyword_class_init(LossFunctionWrapper.__init__, function, default_name, ("reduction", "name"), **defaults)
+def _loss_class(function, default_name, order=None, **defaults):
+    """A Keras loss class's __init__ (MeanSquaredError, BinaryCrossentropy(from_logits=...), ...) around a function.
+    Positional order: the function's arguments, then reduction and name (Keras's, unless `order` says otherwise)."""
+    own = ("reduction", "name")
+    return keyword_class_init(LossFunctionWrapper.__init__, function, default_name, own, order or (*defaults, *own),
+                              **defaults)
 
 
 class MeanSquaredError(LossFunctionWrapper):
@@ -383,7 +386,8 @@ class CategoricalCrossentropy(LossFunctionWrapper):
 class SparseCategoricalCrossentropy(LossFunctionWrapper):
     """Crossentropy for integer class labels; from_logits=True for outputs without a softmax."""
 
-    __init__ = _loss_class(sparse_categorical_crossentropy, "sparse_categorical_crossentropy", from_logits=False,
+    __init__ = _loss_class(sparse_categorical_crossentropy, "sparse_categorical_crossentropy",
+                           ("from_logits", "ignore_class", "reduction", "axis", "name"), from_logits=False,
                            ignore_class=None, axis=-1)
 
 

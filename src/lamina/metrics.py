@@ -124,9 +124,12 @@ def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5):
     return (top_k == labels.unsqueeze(-1)).any(dim=-1).to(y_pred.dtype)
 
 
-def _metric_class(function, default_name, **defaults):
-    """A Keras metric class's __init__ (BinaryAccuracy(threshold=...), ...) around a per-sample function."""
-    return losses.keyword_class_init(MeanMetricWrapper.__init__, function, default_name, ("name", "dtype"), **defaults)
+def _metric_class(function, default_name, order=None, **defaults):
+    """A Keras metric class's __init__ (BinaryAccuracy(threshold=...), ...) around a per-sample function.
+    Positional order: name and dtype, then the function's arguments (Keras's, unless `order` says otherwise)."""
+    own = ("name", "dtype")
+    return losses.keyword_class_init(MeanMetricWrapper.__init__, function, default_name, own,
+                                     order or (*own, *defaults), **defaults)
 
 
 class _CountingAccuracy(MeanMetricWrapper):
@@ -164,11 +167,12 @@ class SparseCategoricalAccuracy(_CountingAccuracy):
 
 
 class TopKCategoricalAccuracy(MeanMetricWrapper):
-    __init__ = _metric_class(top_k_categorical_accuracy, "top_k_categorical_accuracy", k=5)
+    __init__ = _metric_class(top_k_categorical_accuracy, "top_k_categorical_accuracy", ("k", "name", "dtype"), k=5)
 
 
 class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
-    __init__ = _metric_class(sparse_top_k_categorical_accuracy, "sparse_top_k_categorical_accuracy", k=5)
+    __init__ = _metric_class(sparse_top_k_categorical_accuracy, "sparse_top_k_categorical_accuracy",
+                             ("k", "name", "dtype"), k=5)
 
 
 class MeanSquaredError(MeanMetricWrapper):
@@ -289,29 +293,52 @@ class Recall(Precision):
 class AUC(_ConfusionCounts):
     """Area under the ROC (or precision-recall, curve='PR') curve, from counts at `num_thresholds` thresholds.
 
-    As Keras: thresholds evenly spaced in [0, 1] (plus just below 0 and just above 1), areas by trapezoids.
+    As Keras: thresholds evenly spaced in [0, 1] (plus just below 0 and just above 1); ROC areas by trapezoids,
+    PR areas by interpolating precision between thresholds (Keras's summation_method='interpolation').
+    `from_logits=True` applies a sigmoid to the predictions first (for outputs without one).
     """
 
-    def __init__(self, num_thresholds=200, curve="ROC", name="auc", dtype=None):
+    def __init__(self, num_thresholds=200, curve="ROC", summation_method="interpolation", name="auc", dtype=None,
+                 from_logits=False):
+        if summation_method != "interpolation":
+            raise ValueError(f"AUC: summation_method={summation_method!r} is not supported; lamina computes Keras's "
+                             "'interpolation' (trapezoids for ROC, Davis & Goadrich for PR). Leave it out.")
         epsilon = 1e-7
         inner = [(i + 1) / (num_thresholds - 1) for i in range(num_thresholds - 2)]
         super().__init__([-epsilon] + inner + [1.0 + epsilon], name=name, dtype=dtype)
         self.num_thresholds = num_thresholds
         self.curve = curve.upper()
+        self.from_logits = from_logits
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        super().update_state(y_true, torch.sigmoid(y_pred) if self.from_logits else y_pred, sample_weight)
 
     def result(self):
         if self.true_positives is None:
             return torch.tensor(0.0, dtype=torch.float64)
+        if self.curve == "PR":
+            return self._interpolated_pr_area()
         recall = _divide_no_nan(self.true_positives, self.true_positives + self.false_negatives)
-        if self.curve == "ROC":
-            x = _divide_no_nan(self.false_positives, self.false_positives + self.true_negatives)
-            y = recall
-        else:
-            x, y = recall, _divide_no_nan(self.true_positives, self.true_positives + self.false_positives)
-        return ((x[:-1] - x[1:]) * (y[:-1] + y[1:]) / 2).sum()
+        false_positive_rate = _divide_no_nan(self.false_positives, self.false_positives + self.true_negatives)
+        return ((false_positive_rate[:-1] - false_positive_rate[1:]) * (recall[:-1] + recall[1:]) / 2).sum()
+
+    def _interpolated_pr_area(self):
+        """Precision-recall area with precision interpolated between thresholds as Davis & Goadrich (2006), the
+        way Keras's 'interpolation' does: between two thresholds, precision follows the line through the
+        (predicted positives, true positives) counts, integrated exactly over recall."""
+        true_positives, predicted = self.true_positives, self.true_positives + self.false_positives
+        tp_step, predicted_step = true_positives[:-1] - true_positives[1:], predicted[:-1] - predicted[1:]
+        slope = _divide_no_nan(tp_step, predicted_step.clamp(min=0))
+        intercept = true_positives[1:] - slope * predicted[1:]
+        both_positive = (predicted[:-1] > 0) & (predicted[1:] > 0)
+        ratio = torch.where(both_positive, _divide_no_nan(predicted[:-1], predicted[1:].clamp(min=0)),
+                            torch.ones_like(predicted[1:]))
+        positives = (true_positives[1:] + self.false_negatives[1:]).clamp(min=0)
+        return _divide_no_nan(slope * (tp_step + intercept * torch.log(ratio)), positives).sum()
 
     def get_config(self):
-        return {**super().get_config(), "num_thresholds": self.num_thresholds, "curve": self.curve}
+        return {**super().get_config(), "num_thresholds": self.num_thresholds, "curve": self.curve,
+                "from_logits": self.from_logits}
 
 
 class F1Score(Metric):
