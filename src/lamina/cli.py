@@ -58,7 +58,7 @@ def _add_word2vec_commands(commands):
     train.add_argument("--negative", type=int, default=5, help="negative samples per word (5; 0 with --hs)")
     train.add_argument("--epochs", type=int, default=5, help="passes over the corpus (5)")
     train.add_argument("--sample", type=float, default=1e-3, help="downsampling threshold of frequent words")
-    train.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="threads (all cores)")
+    train.add_argument("--workers", type=int, default=None, help="threads (default: the cores, up to 4)")
     train.add_argument("--seed", type=int, default=1, help="random seed (runs with one seed are identical)")
     train.add_argument("--text", action="store_true", help="write text format even for a .bin output")
     train.set_defaults(func=_run_word2vec)

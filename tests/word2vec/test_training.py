@@ -311,3 +311,13 @@ def test_errors_name_the_argument_and_the_fix(corpus):
         model.train(corpus[:10])
     with pytest.raises(TypeError, match="exactly one"):
         model.build_vocab()
+
+
+def test_workers_default_to_this_machines_cores_up_to_a_rounds_jobs(monkeypatch):
+    import os
+
+    for cores, expected in ((1, 1), (2, 2), (3, 3), (8, 4)):
+        monkeypatch.setattr(os, "sched_getaffinity", lambda pid, cores=cores: set(range(cores)), raising=False)
+        assert Word2Vec(min_count=1).workers == expected
+    with pytest.raises(ValueError, match="workers"):
+        Word2Vec(workers=0)

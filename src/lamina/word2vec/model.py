@@ -2,6 +2,7 @@
 
 import itertools
 import logging
+import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -41,8 +42,9 @@ class Word2Vec:
         alpha, min_alpha: learning rate, decayed linearly from alpha to min_alpha over all epochs.
         sample: subsampling threshold for frequent words (0 disables; >= 1 is an absolute count).
         epochs: passes over the corpus.
-        workers: training threads (does not change the result). A round has 4 jobs, so more than 4 workers
-            only speed up the merges. Training starts numba's threads (OpenMP): a process that has trained
+        workers: training threads (does not change the result). None (the default) takes this machine's
+            cores, up to 4: a round has 4 jobs, so more workers only speed up the merges, and 3 train no faster
+            than 2 (the jobs split 2-1-1). Training starts numba's threads (OpenMP): a process that has trained
             should start subprocesses with multiprocessing's 'spawn' or 'forkserver' method, not 'fork'.
         seed: seed of the initial vectors and of every job's random stream.
         max_vocab_size: prune rare words during counting when more distinct words than this are held.
@@ -77,7 +79,7 @@ class Word2Vec:
 
     def __init__(self, sentences=None, corpus_file=None, vector_size=100, window=5, min_count=5, sg=0, hs=0,
                  negative=5, ns_exponent=0.75, cbow_mean=1, alpha=0.025, min_alpha=0.0001, sample=1e-3,
-                 epochs=5, workers=3, seed=1, max_vocab_size=None, max_final_vocab=None, shrink_windows=True,
+                 epochs=5, workers=None, seed=1, max_vocab_size=None, max_final_vocab=None, shrink_windows=True,
                  compute_loss=False, callbacks=(), device=None, progress=False, trim_rule=None):
         # The batched PyTorch trainer runs on this device (None: the numba kernels). Tests force it on the CPU
         # by setting `model._batched_device = torch.device("cpu")` before train().
@@ -85,6 +87,8 @@ class Word2Vec:
         check_positive_int("Word2Vec", "vector_size", vector_size)
         check_positive_int("Word2Vec", "window", window)
         check_positive_int("Word2Vec", "epochs", epochs)
+        if workers is None:
+            workers = min(self.jobs_per_round, available_cores())
         check_positive_int("Word2Vec", "workers", workers)
         if int(negative) < 0 or (not hs and int(negative) == 0):
             raise ValueError(
@@ -334,6 +338,13 @@ class _Schedule:
         progress = min((epoch + self.done / self.total) / self.epochs, 1.0)
         self.done += raw_words if self.by_words else sentences
         return max(self.end, self.start - (self.start - self.end) * progress)
+
+
+def available_cores():
+    """Cores this process may run on (its CPU affinity where the system reports one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _call(callbacks, hook, model):
