@@ -126,6 +126,10 @@ def test_loss_config_round_trip():
     ("metrics", "SparseTopKCategoricalAccuracy", (2,)),
     ("metrics", "BinaryCrossentropy", ("bce", None, True)),  # (name, dtype, from_logits, label_smoothing)
     ("metrics", "AUC", (20, "PR")),  # (num_thresholds, curve, summation_method, name, ...)
+    ("metrics", "AUC", (200, "ROC", "interpolation", "auc", None, [0.3, 0.6])),  # ... dtype, thresholds, ...
+    ("metrics", "Precision", (0.4, None, 1, "p1")),  # (thresholds, top_k, class_id, name, dtype)
+    ("metrics", "Recall", (0.6, None, 0)),
+    ("metrics", "SparseCategoricalCrossentropy", ("scce", None, True, None, -1)),  # (..., ignore_class, axis)
 ])
 def test_loss_and_metric_classes_take_keras_positional_arguments(module, class_name, positional):
     from lamina import metrics
@@ -136,9 +140,33 @@ def test_loss_and_metric_classes_take_keras_positional_arguments(module, class_n
     assert len(shared) >= 2 and {key: ours[key] for key in shared} == {key: theirs[key] for key in shared}
 
 
+def test_loss_arguments_keras_does_not_report_still_land_in_place():
+    assert losses.Huber(2.0, "sum").get_config()["delta"] == 2.0
+    assert losses.CosineSimilarity(1, "none").get_config()["axis"] == 1
+
+
+def test_base_classes_take_keras_positional_order_for_subclasses():
+    from lamina import metrics
+
+    class Total(losses.Loss):
+        def call(self, y_true, y_pred):
+            return (y_true - y_pred).abs().sum(-1)
+
+    loss = Total("total", "sum")  # Keras: Loss(name, reduction, dtype)
+    assert (loss.name, loss.reduction) == ("total", "sum")
+    metric = metrics.Metric("float64", "score")  # Keras: Metric(dtype, name)
+    assert (metric.dtype, metric.name) == ("float64", "score")
+
+
+def test_a_loss_dtype_computes_in_that_dtype():
+    y_true, y_pred = torch.tensor([[1.0], [0.0]]), torch.tensor([[0.9], [0.2]])
+    assert losses.MeanSquaredError(dtype="float64")(y_true, y_pred).dtype == torch.float64
+    assert losses.MeanSquaredError()(y_true, y_pred).dtype == torch.float32
+
+
 def test_a_loss_argument_given_twice_names_it():
     with pytest.raises(TypeError, match="multiple values for argument 'reduction'"):
         losses.Huber(1.0, "sum", reduction="none")
-    with pytest.raises(TypeError, match=r"at most 5 positional arguments \(from_logits, label_smoothing, axis, "
-                                        r"reduction, name\), received 6"):
-        losses.BinaryCrossentropy(True, 0.0, -1, "sum", "bce", "extra")
+    with pytest.raises(TypeError, match=r"at most 6 positional arguments \(from_logits, label_smoothing, axis, "
+                                        r"reduction, name, dtype\), received 7"):
+        losses.BinaryCrossentropy(True, 0.0, -1, "sum", "bce", None, "extra")

@@ -103,6 +103,28 @@ def test_auc_curves_and_logits_match_keras(curve, from_logits):
     assert metrics.get({"class_name": "AUC", "config": ours.get_config()}).from_logits is from_logits
 
 
-def test_auc_refuses_summation_methods_it_does_not_compute():
-    with pytest.raises(ValueError, match="summation_method='minoring' is not supported"):
-        metrics.AUC(summation_method="minoring")
+def test_auc_with_given_thresholds_and_precision_recall_of_one_class_match_keras():
+    y_true, y_pred = categorical_pair(40)
+    pairs = [(metrics.AUC(thresholds=[0.2, 0.5, 0.7]), keras().metrics.AUC(thresholds=[0.2, 0.5, 0.7])),
+             (metrics.Precision(class_id=2), keras().metrics.Precision(class_id=2)),
+             (metrics.Recall(0.3, class_id=1), keras().metrics.Recall(0.3, class_id=1))]
+    for ours, theirs in pairs:
+        ours.update_state(torch.as_tensor(y_true), torch.as_tensor(y_pred))
+        theirs.update_state(y_true, y_pred)
+        np.testing.assert_allclose(float(ours.result()), float(theirs.result()), rtol=1e-5)
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (dict(summation_method="minoring"), "summation_method='minoring' is not supported"),
+    (dict(curve="prc"), "curve='prc' is not a curve; use 'ROC' or 'PR'"),
+    (dict(multi_label=True), "multi_label, num_labels and label_weights are not supported"),
+])
+def test_auc_refuses_what_it_does_not_compute(arguments, message):
+    with pytest.raises(ValueError, match=message):
+        metrics.AUC(**arguments)
+    assert metrics.AUC(summation_method="Interpolation").curve == "ROC"  # Keras accepts any case
+
+
+def test_precision_refuses_top_k_and_names_the_alternative():
+    with pytest.raises(ValueError, match="top_k=1 is not supported. Leave it out, or pass class_id"):
+        metrics.Precision(0.5, 1)

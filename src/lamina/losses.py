@@ -217,16 +217,22 @@ class Loss(Configurable):
         reduction: 'sum_over_batch_size' (the default: mean of the weighted per-sample losses), 'sum', 'mean'
             (the same as the default) or 'none'/None (per-sample losses).
         name: the loss's name in logs.
+        dtype: compute the loss in this torch dtype (e.g. 'float64'); None keeps the predictions' dtype.
     """
 
-    def __init__(self, reduction="sum_over_batch_size", name=None):
+    def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):  # Keras's order
         self.reduction = check_choice("reduction", reduction, REDUCTIONS)
         self.name = name or to_snake_case(type(self).__name__)
+        self.dtype = dtype
 
     def call(self, y_true, y_pred):
         raise NotImplementedError
 
+    def _cast(self, y_pred):
+        return y_pred if self.dtype is None else y_pred.to(getattr(torch, str(self.dtype).replace("torch.", "")))
+
     def __call__(self, y_true, y_pred, sample_weight=None):
+        y_pred = self._cast(y_pred)
         losses = self.call(y_true, y_pred)
         if sample_weight is not None:
             losses = losses * broadcast_weight(sample_weight, losses)
@@ -237,14 +243,14 @@ class Loss(Configurable):
         return losses.mean()
 
     def get_config(self):
-        return {"reduction": self.reduction, "name": self.name}
+        return {"reduction": self.reduction, "name": self.name, "dtype": self.dtype}
 
 
 class LossFunctionWrapper(Loss):
     """A loss object around a function (y_true, y_pred, **arguments) -> per-sample losses."""
 
-    def __init__(self, function, reduction="sum_over_batch_size", name=None, **arguments):
-        super().__init__(reduction=reduction, name=name or getattr(function, "__name__", "loss"))
+    def __init__(self, function, reduction="sum_over_batch_size", name=None, dtype=None, **arguments):
+        super().__init__(reduction=reduction, name=name or getattr(function, "__name__", "loss"), dtype=dtype)
         self.function = function
         self.arguments = arguments
 
@@ -254,7 +260,7 @@ class LossFunctionWrapper(Loss):
     def __call__(self, y_true, y_pred, sample_weight=None):
         if sample_weight is None and self.reduction in ("sum_over_batch_size", "mean") and \
                 self.function in _BATCH_MEANS:
-            loss = _BATCH_MEANS[self.function](y_true, y_pred, **self.arguments)
+            loss = _BATCH_MEANS[self.function](y_true, self._cast(y_pred), **self.arguments)
             if loss is not None:
                 return loss
         return super().__call__(y_true, y_pred, sample_weight)
@@ -316,7 +322,7 @@ _BATCH_MEANS = {
 def _loss_class(function, default_name, order=None, **defaults):
     """A Keras loss class's __init__ (MeanSquaredError, BinaryCrossentropy(from_logits=...), ...) around a function.
     Positional order: the function's arguments, then reduction and name (Keras's, unless `order` says otherwise)."""
-    own = ("reduction", "name")
+    own = ("reduction", "name", "dtype")
     return keyword_class_init(LossFunctionWrapper.__init__, function, default_name, own, order or (*defaults, *own),
                               **defaults)
 
@@ -387,7 +393,7 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
     """Crossentropy for integer class labels; from_logits=True for outputs without a softmax."""
 
     __init__ = _loss_class(sparse_categorical_crossentropy, "sparse_categorical_crossentropy",
-                           ("from_logits", "ignore_class", "reduction", "axis", "name"), from_logits=False,
+                           ("from_logits", "ignore_class", "reduction", "axis", "name", "dtype"), from_logits=False,
                            ignore_class=None, axis=-1)
 
 

@@ -22,7 +22,7 @@ def _accumulator_dtype(device):
 class Metric(Configurable):
     """Base class of metrics. Subclasses implement update_state, result and reset_state."""
 
-    def __init__(self, name=None, dtype=None):
+    def __init__(self, dtype=None, name=None):  # Keras's order
         self.name = name or to_snake_case(type(self).__name__)
         self.dtype = dtype
 
@@ -198,12 +198,12 @@ class BinaryCrossentropy(MeanMetricWrapper):
 
 class CategoricalCrossentropy(MeanMetricWrapper):
     __init__ = _metric_class(losses.categorical_crossentropy, "categorical_crossentropy", from_logits=False,
-                             label_smoothing=0.0)
+                             label_smoothing=0.0, axis=-1)
 
 
 class SparseCategoricalCrossentropy(MeanMetricWrapper):
     __init__ = _metric_class(losses.sparse_categorical_crossentropy, "sparse_categorical_crossentropy",
-                             from_logits=False)
+                             from_logits=False, ignore_class=None, axis=-1)
 
 
 class RootMeanSquaredError(Mean):
@@ -221,11 +221,12 @@ class RootMeanSquaredError(Mean):
 
 
 class _ConfusionCounts(Metric):
-    """Counts of true/false positives/negatives at one or more thresholds (summed over all values)."""
+    """Counts of true/false positives/negatives at one or more thresholds (summed over all values, or over the
+    last axis's entry `class_id` only)."""
 
-    def __init__(self, thresholds, name=None, dtype=None):
+    def __init__(self, thresholds, name=None, dtype=None, class_id=None):
         super().__init__(name=name, dtype=dtype)
-        self.thresholds = thresholds
+        self.thresholds, self.class_id = thresholds, class_id
         self.reset_state()
 
     def reset_state(self):
@@ -242,6 +243,8 @@ class _ConfusionCounts(Metric):
     def update_state(self, y_true, y_pred, sample_weight=None):
         y_true = losses.align_ranks(y_true, y_pred).detach()
         y_pred = y_pred.detach()
+        if self.class_id is not None:
+            y_true, y_pred = y_true[..., self.class_id], y_pred[..., self.class_id]
         dtype = _accumulator_dtype(y_pred.device)
         thresholds = self._thresholds_on(y_pred)
         predicted = (y_pred.reshape(-1, 1) > thresholds).to(dtype)
@@ -266,8 +269,11 @@ def _divide_no_nan(numerator, denominator):
 class Precision(_ConfusionCounts):
     """The fraction of predicted positives (y_pred > threshold) that are positive."""
 
-    def __init__(self, thresholds=0.5, name="precision", dtype=None):
-        super().__init__(float(thresholds), name=name, dtype=dtype)
+    def __init__(self, thresholds=0.5, top_k=None, class_id=None, name="precision", dtype=None):
+        if top_k is not None:
+            raise ValueError(f"{type(self).__name__}: top_k={top_k!r} is not supported. Leave it out, or pass "
+                             "class_id to count one class.")
+        super().__init__(float(thresholds), name=name, dtype=dtype, class_id=class_id)
 
     def result(self):
         if self.true_positives is None:
@@ -275,14 +281,14 @@ class Precision(_ConfusionCounts):
         return _divide_no_nan(self.true_positives, self.true_positives + self.false_positives).squeeze(0)
 
     def get_config(self):
-        return {**super().get_config(), "thresholds": self.thresholds}
+        return {**super().get_config(), "thresholds": self.thresholds, "class_id": self.class_id}
 
 
 class Recall(Precision):
     """The fraction of positives predicted positive (y_pred > threshold)."""
 
-    def __init__(self, thresholds=0.5, name="recall", dtype=None):
-        super().__init__(thresholds, name=name, dtype=dtype)
+    def __init__(self, thresholds=0.5, top_k=None, class_id=None, name="recall", dtype=None):
+        super().__init__(thresholds, top_k, class_id, name=name, dtype=dtype)
 
     def result(self):
         if self.true_positives is None:
@@ -293,21 +299,29 @@ class Recall(Precision):
 class AUC(_ConfusionCounts):
     """Area under the ROC (or precision-recall, curve='PR') curve, from counts at `num_thresholds` thresholds.
 
-    As Keras: thresholds evenly spaced in [0, 1] (plus just below 0 and just above 1); ROC areas by trapezoids,
-    PR areas by interpolating precision between thresholds (Keras's summation_method='interpolation').
-    `from_logits=True` applies a sigmoid to the predictions first (for outputs without one).
+    As Keras: thresholds evenly spaced in [0, 1], or the given `thresholds`, plus one just below 0 and one just
+    above 1; ROC areas by trapezoids, PR areas by interpolating precision between thresholds (Keras's
+    summation_method='interpolation'). `from_logits=True` applies a sigmoid to the predictions first.
     """
 
     def __init__(self, num_thresholds=200, curve="ROC", summation_method="interpolation", name="auc", dtype=None,
-                 from_logits=False):
-        if summation_method != "interpolation":
+                 thresholds=None, multi_label=False, num_labels=None, label_weights=None, from_logits=False):
+        if str(summation_method).lower() != "interpolation":
             raise ValueError(f"AUC: summation_method={summation_method!r} is not supported; lamina computes Keras's "
                              "'interpolation' (trapezoids for ROC, Davis & Goadrich for PR). Leave it out.")
+        if str(curve).upper() not in ("ROC", "PR"):
+            raise ValueError(f"AUC: curve={curve!r} is not a curve; use 'ROC' or 'PR'.")
+        if multi_label or num_labels is not None or label_weights is not None:
+            raise ValueError("AUC: multi_label, num_labels and label_weights are not supported; leave them out "
+                             "(labels are then counted together, as Keras does with multi_label=False).")
         epsilon = 1e-7
-        inner = [(i + 1) / (num_thresholds - 1) for i in range(num_thresholds - 2)]
+        if thresholds is None:
+            inner = [(i + 1) / (num_thresholds - 1) for i in range(num_thresholds - 2)]
+        else:
+            inner, num_thresholds = [float(t) for t in thresholds], len(thresholds) + 2
         super().__init__([-epsilon] + inner + [1.0 + epsilon], name=name, dtype=dtype)
         self.num_thresholds = num_thresholds
-        self.curve = curve.upper()
+        self.curve = str(curve).upper()
         self.from_logits = from_logits
 
     def update_state(self, y_true, y_pred, sample_weight=None):
