@@ -73,8 +73,8 @@ def test_a_round_merge_adds_every_jobs_change_to_the_original_rows():
 
     rng = np.random.default_rng(1)
     base = rng.normal(size=(6, 3)).astype(np.float32)
-    overlay = kernels.RoundOverlay(jobs=3, rows=6, vector_size=3, capacity=4)
-    rows_of_job = [[4, 1], [1, 5, 0], [1]]
+    overlay = kernels.RoundOverlay(jobs=4, rows=6, vector_size=3, capacity=4)
+    rows_of_job = [[4, 1], [], [1, 5, 0], [1]]  # a job with no private rows too
     expected = base.astype(np.float64)
     for job, rows in enumerate(rows_of_job):
         for slot, row in enumerate(rows):
@@ -83,10 +83,10 @@ def test_a_round_merge_adds_every_jobs_change_to_the_original_rows():
             expected[row] += overlay.buffer[job, slot] - base[row]
     used = np.array([len(rows) for rows in rows_of_job], dtype=np.int64)
     merged = []
-    for parts in (1, 2, 4):  # 4 parts of 6 pairs: a part can start inside a job's slots
+    for parts in (1, 2, 4, 9):  # parts can start inside a job's slots; 9 parts of 6 pairs leave some empty
         result = base.copy()
         for part in range(parts):
-            kernels.merge_round(result, overlay.local_of, overlay.touched, overlay.buffer, used, 3, part, parts)
+            kernels.merge_round(result, overlay.local_of, overlay.touched, overlay.buffer, used, 4, part, parts)
         merged.append(result)
     np.testing.assert_allclose(merged[0], expected, rtol=1e-6)
     np.testing.assert_array_equal(merged[0][4], overlay.buffer[0, 0])  # touched by one job: its copy, exactly

@@ -43,8 +43,8 @@ class Word2Vec:
         sample: subsampling threshold for frequent words (0 disables; >= 1 is an absolute count).
         epochs: passes over the corpus.
         workers: training threads (does not change the result). None (the default) takes this machine's
-            cores, up to 4: a round has 4 jobs, so more workers only speed up the merges, and 3 train no faster
-            than 2 (the jobs split 2-1-1). Training starts numba's threads (OpenMP): a process that has trained
+            cores, up to 4: a round has 4 jobs, so more workers help little (only the memory-bound merge is
+            split further), and 3 train no faster than 2 (the jobs split 2-1-1). Training starts numba's threads (OpenMP): a process that has trained
             should start subprocesses with multiprocessing's 'spawn' or 'forkserver' method, not 'fork'.
         seed: seed of the initial vectors and of every job's random stream.
         max_vocab_size: prune rare words during counting when more distinct words than this are held.
