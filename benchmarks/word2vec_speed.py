@@ -10,6 +10,7 @@ library's own evaluate_word_pairs.
     .venv/bin/python benchmarks/word2vec_speed.py --device cuda     # lamina's batched GPU trainer vs gensim (CPU)
 """
 import argparse
+import functools
 import os
 import tempfile
 import time
@@ -105,7 +106,8 @@ def main():
         best = {"lamina": float("inf"), "gensim": float("inf")}
         quality = {}
         for _ in range(args.rounds):
-            for name, train in (("lamina", lambda *a: train_lamina(*a, device=args.device)), ("gensim", train_gensim)):
+            for name, train in (("lamina", functools.partial(train_lamina, device=args.device)),
+                                ("gensim", train_gensim)):
                 elapsed, wv = train(corpus, settings)
                 best[name] = min(best[name], elapsed)
                 quality[name] = spearman(wv, pairs)

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from lamina.word2vec import Word2Vec, batched
-from test_training import COUNTRIES, planted_corpus, planted_scores
+from test_training import COUNTRIES, hierarchical_softmax_output, planted_corpus, planted_scores
 
 CPU = torch.device("cpu")
 
@@ -125,15 +125,8 @@ def numpy_hierarchical_softmax(model, sentences, epochs, pairs_per_batch, alpha,
                 l1 = syn0[[words[j] for j in contexts]].sum(axis=0)
                 if model.cbow_mean:
                     l1 /= len(contexts)
-                error = np.zeros_like(l1)
-                target = words[i]
-                for code, point in zip(model.codes[target, :model.code_lengths[target]],
-                                       model.points[target, :model.code_lengths[target]]):
-                    f = l1 @ syn1[point]
-                    g = (1 - code - 1 / (1 + np.exp(-f))) * rate
-                    loss += np.logaddexp(0, -f if code == 0 else f)
-                    error += g * syn1[point]
-                    syn1_update[point] += g * l1
+                error, example_loss = hierarchical_softmax_output(model, syn1, l1, words[i], rate, syn1_update)
+                loss += example_loss
                 if not model.cbow_mean:
                     error /= len(contexts)
                 for j in contexts:

@@ -65,30 +65,3 @@ def test_training_from_a_file_equals_training_from_its_sentences(tmp_path):
     from_file = Word2Vec(corpus_file=str(path), **options)
     from_list = Word2Vec([line.split() for line in path.read_text().splitlines()], **options)
     np.testing.assert_array_equal(from_file.wv.vectors, from_list.wv.vectors)
-
-
-
-def test_a_round_merge_adds_every_jobs_change_to_the_original_rows():
-    from lamina.word2vec import kernels
-
-    rng = np.random.default_rng(1)
-    base = rng.normal(size=(6, 3)).astype(np.float32)
-    overlay = kernels.RoundOverlay(jobs=4, rows=6, vector_size=3, capacity=4)
-    rows_of_job = [[4, 1], [], [1, 5, 0], [1]]  # a job with no private rows too
-    expected = base.astype(np.float64)
-    for job, rows in enumerate(rows_of_job):
-        for slot, row in enumerate(rows):
-            overlay.local_of[job, row], overlay.touched[job, slot] = slot, row
-            overlay.buffer[job, slot] = base[row] + rng.normal(size=3).astype(np.float32)
-            expected[row] += overlay.buffer[job, slot] - base[row]
-    used = np.array([len(rows) for rows in rows_of_job], dtype=np.int64)
-    merged = []
-    for parts in (1, 2, 4, 9):  # parts can start inside a job's slots; 9 parts of 6 pairs leave some empty
-        result = base.copy()
-        for part in range(parts):
-            kernels.merge_round(result, overlay.local_of, overlay.touched, overlay.buffer, used, 4, part, parts)
-        merged.append(result)
-    np.testing.assert_allclose(merged[0], expected, rtol=1e-6)
-    np.testing.assert_array_equal(merged[0][4], overlay.buffer[0, 0])  # touched by one job: its copy, exactly
-    for result in merged[1:]:
-        np.testing.assert_array_equal(result, merged[0])

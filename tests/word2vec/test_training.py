@@ -129,6 +129,30 @@ def test_bitwise_reproducible_for_any_worker_count(corpus, options):
     assert not np.array_equal(other_seed.wv.vectors, runs[0].wv.vectors)
 
 
+def test_a_round_merge_adds_every_jobs_change_to_the_original_rows():
+    rng = np.random.default_rng(1)
+    base = rng.normal(size=(6, 3)).astype(np.float32)
+    overlay = kernels.RoundOverlay(jobs=4, rows=6, vector_size=3, capacity=4)
+    rows_of_job = [[4, 1], [], [1, 5, 0], [1]]  # a job with no private rows too
+    expected = base.astype(np.float64)
+    for job, rows in enumerate(rows_of_job):
+        for slot, row in enumerate(rows):
+            overlay.local_of[job, row], overlay.touched[job, slot] = slot, row
+            overlay.buffer[job, slot] = base[row] + rng.normal(size=3).astype(np.float32)
+            expected[row] += overlay.buffer[job, slot] - base[row]
+    used = np.array([len(rows) for rows in rows_of_job], dtype=np.int64)
+    merged = []
+    for parts in (1, 2, 4, 9):  # parts can start inside a job's slots; 9 parts of 6 pairs leave some empty
+        result = base.copy()
+        for part in range(parts):
+            kernels.merge_round(result, overlay.local_of, overlay.touched, overlay.buffer, used, 4, part, parts)
+        merged.append(result)
+    np.testing.assert_allclose(merged[0], expected, rtol=1e-6)
+    np.testing.assert_array_equal(merged[0][4], overlay.buffer[0, 0])  # touched by one job: its copy, exactly
+    for result in merged[1:]:
+        np.testing.assert_array_equal(result, merged[0])
+
+
 def test_private_row_buffers_that_overflow_grow_without_changing_the_result(corpus, monkeypatch):
     options = dict(vector_size=16, min_count=2, epochs=2, workers=2, seed=7, hs=1, negative=3)
     expected = Word2Vec(corpus[:3000], **options)
@@ -190,8 +214,9 @@ def test_loss_decreases_and_callbacks_run_at_epoch_boundaries(corpus):
 def test_parallel_rounds_learn_as_fast_as_sequential_training(corpus, sg, monkeypatch):
     """A round's jobs update from the same weights; rounds must be small enough not to overshoot (with 4 jobs of
     2000 words, skip-gram's loss on this 60-word vocabulary rose to 22x sequential training's in epoch 2; with
-    4 x 1000, 19% above in epoch 1 and 23% in epoch 2). With 4 x 500, epoch 1 is 5% (sg) and 3% (CBOW) above, the last epoch 0.1-0.5%:
-    the margins below leave room for other CPUs' rounding, which changes the trajectory."""
+    4 x 1000, 19% above in epoch 1 and 23% in epoch 2). With 4 x 500, epoch 1 is 5% (sg) and 3% (CBOW) above,
+    the last epoch 0.1-0.5%: the margins below leave room for other CPUs' rounding, which changes the
+    trajectory."""
     options = dict(vector_size=50, min_count=5, sg=sg, epochs=5, workers=2, seed=1, compute_loss=True)
     parallel = Word2Vec(corpus, **options).epoch_losses
     monkeypatch.setattr(Word2Vec, "jobs_per_round", 1)
@@ -219,6 +244,21 @@ def test_epoch_callbacks_see_the_epochs_merged_weights_and_fresh_norms(corpus):
         np.testing.assert_allclose(unit_paris, paris / np.linalg.norm(paris), rtol=1e-5)
 
 
+def hierarchical_softmax_output(model, syn1, l1, target, rate, syn1_update):
+    """float64 reference of one hierarchical-softmax prediction of `target` from `l1`: returns (input error,
+    log-loss) and adds the node rows' updates to `syn1_update` (pass `syn1` itself for sequential SGD: a word's
+    path visits each node once, so updating as it goes changes nothing)."""
+    error, loss = np.zeros_like(l1), 0.0
+    for code, point in zip(model.codes[target, :model.code_lengths[target]],
+                           model.points[target, :model.code_lengths[target]]):
+        f = l1 @ syn1[point]
+        g = (1 - code - 1 / (1 + np.exp(-f))) * rate
+        loss += np.logaddexp(0, -f if code == 0 else f)
+        error += g * syn1[point]
+        syn1_update[point] += g * l1
+    return error, loss
+
+
 def numpy_hierarchical_softmax(model, sentence, alpha, sg):
     """Sequential float64 reference of one epoch of hierarchical softmax (fixed window, no subsampling)."""
     syn0 = model.initial_vectors.astype(np.float64)
@@ -228,14 +268,8 @@ def numpy_hierarchical_softmax(model, sentence, alpha, sg):
 
     def output_layer(l1, target):
         nonlocal loss
-        error = np.zeros_like(l1)
-        for code, point in zip(model.codes[target, :model.code_lengths[target]],
-                               model.points[target, :model.code_lengths[target]]):
-            f = l1 @ syn1[point]
-            g = (1 - code - 1 / (1 + np.exp(-f))) * alpha
-            loss += np.logaddexp(0, -f if code == 0 else f)
-            error += g * syn1[point]
-            syn1[point] += g * l1
+        error, target_loss = hierarchical_softmax_output(model, syn1, l1, target, alpha, syn1)
+        loss += target_loss
         return error
 
     for i, target in enumerate(indices):

@@ -1,4 +1,4 @@
-"""numba kernels that train one job of word2vec (skip-gram or CBOW; negative sampling and/or hierarchical softmax).
+"""numba kernels that train jobs of word2vec (skip-gram or CBOW; negative sampling and/or hierarchical softmax).
 
 Determinism design: a job never writes the shared weights. Every row it touches is copied on first use into a
 job-private buffer (`RoundOverlay`) and the job trains sequentially on its private rows. A round of jobs runs
@@ -18,7 +18,6 @@ LCG_INCREMENT = np.uint64(11)
 LCG_MASK = np.uint64(2**48 - 1)
 SHIFT16 = np.uint64(16)
 LOW32 = np.uint64(0xFFFFFFFF)
-
 
 
 def job_seed(seed, epoch, job_index):
@@ -158,7 +157,8 @@ def train_job(indices, sentence_ends, keep_thresholds, syn0, syn1neg, syn1, cum_
               used):
     """Train one job; returns `(status, loss, effective_words)`; status 1 means an overlay overflowed.
 
-    On success the overlay buffers hold the job's private rows and `used` their counts.
+    The overlay buffers hold the job's private rows and `used` their counts (after an overflow too:
+    `train_rounds` forgets them).
     """
     size = syn0.shape[1]
     alpha = np.float32(alpha)
@@ -254,10 +254,6 @@ def train_job(indices, sentence_ends, keep_thresholds, syn0, syn1neg, syn1, cum_
         if status != 0:
             break
         start = end
-    if status != 0:  # forget the private rows; the round is rerun with larger buffers
-        _forget(local0, touched0, used[0])
-        _forget(local_neg, touched_neg, used[1])
-        _forget(local_hs, touched_hs, used[2])
     return status, loss, count
 
 

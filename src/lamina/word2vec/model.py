@@ -44,8 +44,9 @@ class Word2Vec:
         epochs: passes over the corpus.
         workers: training threads (does not change the result). None (the default) takes this machine's
             cores, up to 4: a round has 4 jobs, so more workers help little (only the memory-bound merge is
-            split further), and 3 train no faster than 2 (the jobs split 2-1-1). Training starts numba's threads (OpenMP): a process that has trained
-            should start subprocesses with multiprocessing's 'spawn' or 'forkserver' method, not 'fork'.
+            split further), and 3 train no faster than 2 (the jobs split 2-1-1). Training starts numba's
+            threads (OpenMP): a process that has trained should start subprocesses with multiprocessing's
+            'spawn' or 'forkserver' method, not 'fork'.
         seed: seed of the initial vectors and of every job's random stream.
         max_vocab_size: prune rare words during counting when more distinct words than this are held.
         max_final_vocab: raise min_count so that at most this many words are kept.

@@ -25,8 +25,9 @@ def count_words(corpus, max_vocab_size=None, trim_rule=None):
 
     When `max_vocab_size` is set and the number of distinct words exceeds it after a sentence, words with a
     count below a threshold that starts at 1 and grows by one per pruning are dropped (word2vec.c's
-    `ReduceVocab`, gensim's `max_vocab_size`; `trim_rule` applies to pruning too). Returns `(counts, total_words, sentence_count, min_reduce)`
-    where `counts` is a dict in first-seen order and `min_reduce` the final pruning threshold.
+    `ReduceVocab`, gensim's `max_vocab_size`; `trim_rule` applies to pruning too). Returns `(counts,
+    total_words, sentence_count, min_reduce)` where `counts` is a dict in first-seen order and `min_reduce` the
+    final pruning threshold.
     """
     counts = {}
     total_words = sentence_count = 0
