@@ -3,7 +3,7 @@
 to discuss ethics in data science."""
 import numpy as np
 
-from lamina.datasets import sources
+from lamina.datasets import sources, splits
 
 
 def load_data(path="boston_housing.npz", test_split=0.2, seed=113):
@@ -24,12 +24,7 @@ def load_data(path="boston_housing.npz", test_split=0.2, seed=113):
         >>> from lamina.datasets import boston_housing
         >>> (x_train, y_train), (x_test, y_test) = boston_housing.load_data()
     """
-    if not 0 <= test_split < 1:
-        raise ValueError(f"boston_housing.load_data: test_split must be in [0, 1), received {test_split!r}.")
+    splits.check_test_split(test_split, "boston_housing.load_data")
     with np.load(sources.fetch("boston_housing.npz", path), allow_pickle=False) as arrays:
         x, y = arrays["x"], arrays["y"]
-    order = np.arange(len(x))
-    np.random.RandomState(seed).shuffle(order)
-    x, y = x[order], y[order]
-    split = int(len(x) * (1 - test_split))
-    return (x[:split], y[:split]), (x[split:], y[split:])
+    return splits.split(*splits.shuffle(np.random.RandomState(seed), x, y), test_split)

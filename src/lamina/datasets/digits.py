@@ -2,6 +2,8 @@
 so loading needs no network (a small, instant stand-in for MNIST)."""
 import numpy as np
 
+from lamina.datasets import splits
+
 
 def load_data(test_split=0.2, seed=113):
     """Loads scikit-learn's 8x8 digits, shuffled with `seed`, the last `test_split` fraction as the test set.
@@ -24,12 +26,7 @@ def load_data(test_split=0.2, seed=113):
     """
     from sklearn.datasets import load_digits
 
-    if not 0 <= test_split < 1:
-        raise ValueError(f"digits.load_data: test_split must be in [0, 1), received {test_split!r}.")
+    splits.check_test_split(test_split, "digits.load_data")
     bunch = load_digits()
     x, y = bunch.images.astype(np.uint8), bunch.target.astype(np.uint8)
-    order = np.arange(len(x))
-    np.random.RandomState(seed).shuffle(order)
-    x, y = x[order], y[order]
-    split = int(len(x) * (1 - test_split))
-    return (x[:split], y[:split]), (x[split:], y[split:])
+    return splits.split(*splits.shuffle(np.random.RandomState(seed), x, y), test_split)

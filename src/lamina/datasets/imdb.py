@@ -2,7 +2,7 @@
 of word indices ranked by frequency (Keras's `imdb.npz`)."""
 import numpy as np
 
-from lamina.datasets import sources, word_sequences
+from lamina.datasets import sources, splits, word_sequences
 from lamina.datasets.safe_pickle import load_npz
 
 
@@ -34,8 +34,8 @@ def load_data(path="imdb.npz", num_words=None, skip_top=0, maxlen=None, seed=113
     num_words = word_sequences.resolve_num_words(num_words, legacy, "imdb.load_data") or None
     arrays = load_npz(sources.fetch("imdb.npz", path))
     rng = np.random.RandomState(seed)
-    x_train, y_train = word_sequences.shuffle(rng, arrays["x_train"], arrays["y_train"])
-    x_test, y_test = word_sequences.shuffle(rng, arrays["x_test"], arrays["y_test"])
+    x_train, y_train = splits.shuffle(rng, arrays["x_train"], arrays["y_train"])
+    x_test, y_test = splits.shuffle(rng, arrays["x_test"], arrays["y_test"])
     rules = (start_char, index_from, maxlen, num_words, skip_top, oov_char)
     x_train, y_train = word_sequences.encode(x_train, y_train, *rules)
     x_test, y_test = word_sequences.encode(x_test, y_test, *rules)

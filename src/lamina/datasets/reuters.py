@@ -2,7 +2,7 @@
 by frequency (Keras's `reuters.npz`)."""
 import numpy as np
 
-from lamina.datasets import sources, word_sequences
+from lamina.datasets import sources, splits, word_sequences
 from lamina.datasets.safe_pickle import load_npz
 
 LABEL_NAMES = (
@@ -41,13 +41,12 @@ def load_data(path="reuters.npz", num_words=None, skip_top=0, maxlen=None, test_
         >>> (x_train, y_train), (x_test, y_test) = reuters.load_data(num_words=10000, test_split=0.2)
     """
     num_words = word_sequences.resolve_num_words(num_words, legacy, "reuters.load_data") or None
-    if not 0 <= test_split < 1:
-        raise ValueError(f"reuters.load_data: test_split must be in [0, 1), received {test_split!r}.")
+    splits.check_test_split(test_split, "reuters.load_data")
     arrays = load_npz(sources.fetch("reuters.npz", path))
-    x, y = word_sequences.shuffle(np.random.RandomState(seed), arrays["x"], arrays["y"])
+    x, y = splits.shuffle(np.random.RandomState(seed), arrays["x"], arrays["y"])
     x, y = word_sequences.encode(x, y, start_char, index_from, maxlen, num_words, skip_top, oov_char)
-    split = int(len(x) * (1 - test_split))
-    return (word_sequences.object_array(x[:split]), y[:split]), (word_sequences.object_array(x[split:]), y[split:])
+    (x_train, y_train), (x_test, y_test) = splits.split(x, y, test_split)
+    return (word_sequences.object_array(x_train), y_train), (word_sequences.object_array(x_test), y_test)
 
 
 def get_word_index(path="reuters_word_index.json"):

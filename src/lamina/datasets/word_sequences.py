@@ -1,4 +1,4 @@
-"""The word-index handling shared by IMDB and Reuters: shuffling, start/out-of-vocabulary marks, length and
+"""The word-index handling shared by IMDB and Reuters: start/out-of-vocabulary marks, length and
 vocabulary limits, with the meaning of Keras's `num_words`, `skip_top`, `maxlen`, `start_char`, `oov_char` and
 `index_from`."""
 import itertools
@@ -15,13 +15,6 @@ def resolve_num_words(num_words, legacy, function):
         raise TypeError(f"{function}() got unexpected keyword arguments: {sorted(legacy)}. Keras 1's nb_words is "
                         f"accepted as num_words; the others have no lamina meaning.")
     return num_words
-
-
-def shuffle(seed_rng, *arrays):
-    """The arrays reordered by one permutation drawn from `seed_rng` (a numpy RandomState), as Keras does."""
-    indices = np.arange(len(arrays[0]))
-    seed_rng.shuffle(indices)
-    return [array[indices] for array in arrays]
 
 
 def encode(sequences, labels, start_char, index_from, maxlen, num_words, skip_top, oov_char):

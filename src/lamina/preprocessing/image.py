@@ -208,9 +208,7 @@ class ImageDataGenerator:
         """Applies preprocessing_function, rescale and the normalizations to one image or a batch (in place, as
         Keras does for float arrays); returns the result."""
         x = np.asarray(x)
-        batch = x if x.ndim == 4 else x[None]
-        if self.preprocessing_function:
-            batch = np.stack([self.preprocessing_function(sample) for sample in batch]).astype(self.dtype, copy=False)
+        batch = self._preprocess(x if x.ndim == 4 else x[None])
         result = self._standardize_tensor(torch.as_tensor(np.ascontiguousarray(batch))).numpy()
         if x.ndim != 4:
             result = result[0]
@@ -218,6 +216,12 @@ class ImageDataGenerator:
             x[...] = result
             return x
         return result
+
+    def _preprocess(self, batch):
+        """preprocessing_function applied to each image of a numpy batch (the batch itself without one)."""
+        if not self.preprocessing_function:
+            return batch
+        return np.stack([self.preprocessing_function(sample) for sample in batch]).astype(self.dtype, copy=False)
 
     def _standardize_tensor(self, batch):
         """rescale, samplewise and featurewise normalization and ZCA on a batch in this generator's layout."""
@@ -253,12 +257,12 @@ class ImageDataGenerator:
         Returns:
             The augmented batch as a numpy array of this generator's dtype.
         """
-        parameters = [self._draw_transform(image.shape, random_state) for image in images]
-        batch = torch.from_numpy(self.apply_transforms(images, parameters))  # shares memory: no copy
-        if self.preprocessing_function:
-            batch = torch.as_tensor(np.stack([self.preprocessing_function(sample) for sample in batch.numpy()]),
-                                    dtype=batch.dtype)
-        return self._standardize_tensor(batch).numpy()
+        batch = self._preprocess(self._random_transforms(images, random_state))
+        return self._standardize_tensor(torch.from_numpy(batch)).numpy()  # from_numpy shares memory: no copy
+
+    def _random_transforms(self, images, random_state):
+        """The batch with parameters drawn for each image in order from `random_state`, then applied."""
+        return self.apply_transforms(images, [self._draw_transform(image.shape, random_state) for image in images])
 
     def fit(self, x, augment=False, rounds=1, seed=None):
         """Computes the featurewise mean, std and ZCA matrix from sample images (needed only for those options).
@@ -280,8 +284,7 @@ class ImageDataGenerator:
         if self.rescale:
             x *= self.rescale
         if augment:
-            x = np.concatenate([self.apply_transforms(x, [self._draw_transform(image.shape, random_state)
-                                                          for image in x]) for _ in range(rounds)])
+            x = np.concatenate([self._random_transforms(x, random_state) for _ in range(rounds)])
         statistic_axes = (0, self.row_axis, self.col_axis)
         broadcast_shape = [1, 1, 1]
         broadcast_shape[self.channel_axis - 1] = x.shape[self.channel_axis]

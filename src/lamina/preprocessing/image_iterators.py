@@ -11,6 +11,7 @@ import numpy as np
 from lamina import config
 from lamina.identifiers import check_choice
 from lamina.preprocessing import image_files
+from lamina.utils.arrays import to_categorical
 from lamina.utils.sequence import Sequence
 
 CLASS_MODES = ("categorical", "binary", "sparse", "input", None)
@@ -222,5 +223,5 @@ class DirectoryIterator(ImageBatchIterator):
         if self.class_mode in ("binary", "sparse"):
             return images, self.classes[indices].astype(self.dtype)
         if self.class_mode == "categorical":
-            return images, np.eye(self.num_classes, dtype=self.dtype)[self.classes[indices]]
+            return images, to_categorical(self.classes[indices], self.num_classes, dtype=self.dtype)
         return images

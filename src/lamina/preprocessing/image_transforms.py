@@ -143,12 +143,9 @@ def channel_shift(images, intensities):
     """
     if all(value is None for value in intensities):
         return images
-    shifts = torch.tensor([0.0 if value is None else value for value in intensities], dtype=images.dtype,
-                          device=images.device)
-    flat = images.reshape(len(images), -1)
-    low, high = flat.amin(1).view(-1, 1, 1, 1), flat.amax(1).view(-1, 1, 1, 1)
-    shifted = torch.minimum(torch.maximum(images + shifts.view(-1, 1, 1, 1), low), high)
-    keep = torch.tensor([value is None for value in intensities], device=images.device).view(-1, 1, 1, 1)
+    shifts, keep = _per_sample(intensities, 0.0, images)
+    low, high = _sample_range(images)
+    shifted = torch.minimum(torch.maximum(images + shifts, low), high)
     return torch.where(keep, images, shifted)
 
 
@@ -176,20 +173,31 @@ def brightness(images, factors):
     """
     if all(value is None for value in factors):
         return images
-    batch = len(images)
-    flat = images.reshape(batch, -1)
-    low, high = flat.amin(1).view(-1, 1, 1, 1), flat.amax(1).view(-1, 1, 1, 1)
+    low, high = _sample_range(images)
     stretched = (low < 0) | (high > 255)
     shifted = images - low
-    shifted_max = shifted.reshape(batch, -1).amax(1).view(-1, 1, 1, 1)
+    shifted_max = shifted.reshape(len(images), -1).amax(1).view(-1, 1, 1, 1)
     scaled = torch.where(shifted_max != 0, shifted / torch.where(shifted_max != 0, shifted_max, 1), shifted) * 255
     pixels = torch.trunc(torch.where(stretched, scaled, images)).clamp(0, 255)
-    scale = torch.tensor([1.0 if value is None else value for value in factors], dtype=images.dtype,
-                         device=images.device)
-    scale = scale.view(-1, 1, 1, 1).expand(-1, images.shape[1], 1, 1).clone()
+    scale, keep = _per_sample(factors, 1.0, images)
+    scale = scale.expand(-1, images.shape[1], 1, 1).clone()
     if images.shape[1] == 4:
         scale[:, 3] = 1.0
     pixels = torch.floor(pixels * scale).clamp(0, 255)
     pixels = torch.where(stretched, pixels / 255 * (high - low) + low, pixels)
-    keep = torch.tensor([value is None for value in factors], device=images.device).view(-1, 1, 1, 1)
     return torch.where(keep, images, pixels)
+
+
+def _per_sample(values, default, images):
+    """(one value per sample as a (batch, 1, 1, 1) tensor of images' dtype, None read as `default`;
+    the (batch, 1, 1, 1) mask of the samples whose value is None)."""
+    filled = torch.tensor([default if value is None else value for value in values], dtype=images.dtype,
+                          device=images.device)
+    missing = torch.tensor([value is None for value in values], device=images.device)
+    return filled.view(-1, 1, 1, 1), missing.view(-1, 1, 1, 1)
+
+
+def _sample_range(images):
+    """(minimum, maximum) of each sample of a batch, each of shape (batch, 1, 1, 1)."""
+    flat = images.reshape(len(images), -1)
+    return flat.amin(1).view(-1, 1, 1, 1), flat.amax(1).view(-1, 1, 1, 1)
