@@ -40,7 +40,7 @@ def saliency(model, x, target=None):
     return inputs.give_back(gradient.abs())
 
 
-METHODS = ("gausslegendre", "riemann_trapezoid", "riemann_left", "riemann_right", "riemann_middle")
+INTEGRATION_METHODS = ("gausslegendre", "riemann_trapezoid", "riemann_left", "riemann_right", "riemann_middle")
 
 
 def integrated_gradients(model, x, target=None, baseline=0.0, steps=50, batch_size=64, method="gausslegendre"):
@@ -68,7 +68,7 @@ def integrated_gradients(model, x, target=None, baseline=0.0, steps=50, batch_si
         >>> attributions = integrated_gradients(model, image, steps=64)
         >>> attributions.sum()   # close to F(image) - F(black image)
     """
-    check_choice("method", method, METHODS, owner="integrated_gradients")
+    check_choice("method", method, INTEGRATION_METHODS, owner="integrated_gradients")
     steps = check_positive_int("integrated_gradients", "steps", steps)
     batch_size = check_positive_int("integrated_gradients", "batch_size", batch_size)
     inputs = prepare_inputs(model, x)

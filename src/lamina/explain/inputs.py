@@ -1,5 +1,6 @@
 """What every explanation method shares: inputs as batches, targets, baselines, and a model left as it was found."""
 import contextlib
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -82,7 +83,7 @@ def _lamina_input_shapes(model):
 def model_device(model, default):
     """The device of the model's first parameter or buffer; `default` for a model without any."""
     if isinstance(model, nn.Module):
-        for tensor in (*model.parameters(), *model.buffers()):
+        for tensor in itertools.chain(model.parameters(), model.buffers()):
             return tensor.device
     return default
 

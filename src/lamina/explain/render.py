@@ -45,12 +45,9 @@ def overlay(image, heatmap, alpha=0.5, colormap="jet", data_format=None):
     Example:
         >>> overlay(image, grad_cam(model, image)).save('heatmap.png')
     """
-    if not 0 <= alpha <= 1:
-        raise ValueError(f"overlay: alpha must be between 0 and 1; received {alpha!r}.")
+    _check_alpha(alpha)
     pixels = image_pixels(image, data_format)
-    colors = colorize(heatmap_values(heatmap, pixels.shape[:2], data_format), colormap)
-    blended = (1 - alpha) * pixels + alpha * colors * 255
-    return Image.fromarray(np.clip(np.rint(blended), 0, 255).astype(np.uint8), "RGB")
+    return _blend(pixels, heatmap_values(heatmap, pixels.shape[:2], data_format), alpha, colormap)
 
 
 def save_heatmap(path, image, heatmap, alpha=0.5, colormap="jet", data_format=None):
@@ -90,17 +87,30 @@ def plot_explanations(images, heatmaps, titles=None, alpha=0.5, colormap="jet", 
     if len(images) != len(heatmaps) or (titles is not None and len(titles) != len(images)):
         raise ValueError(f"plot_explanations: received {len(images)} images, {len(heatmaps)} heatmaps and "
                          f"{'no' if titles is None else len(titles)} titles; pass one heatmap (and title) per image.")
+    _check_alpha(alpha)
     figure = Figure(figsize=(9, 3 * len(images)), layout="constrained")
     axes = figure.subplots(len(images), 3, squeeze=False)
     for row, (image, heatmap) in enumerate(zip(images, heatmaps)):
         pixels = np.rint(image_pixels(image, data_format)).astype(np.uint8)
         values = heatmap_values(heatmap, None, data_format)
-        panels = (pixels, values, overlay(pixels, heatmap, alpha, colormap, data_format))
+        blended = _blend(pixels.astype(np.float64), heatmap_values(values, pixels.shape[:2]), alpha, colormap)
+        panels = (pixels, values, blended)
         for axis, panel, name in zip(axes[row], panels, ("image", "heatmap", "overlay")):
             axis.imshow(panel, cmap=colormap if panel is values else None)
             axis.set_title(titles[row] if titles is not None and name == "image" else name)
             axis.set_axis_off()
     return figure
+
+
+def _check_alpha(alpha):
+    if not 0 <= alpha <= 1:
+        raise ValueError(f"overlay: alpha must be between 0 and 1; received {alpha!r}.")
+
+
+def _blend(pixels, values, alpha, colormap):
+    """pixels (rows, cols, 3) in [0, 255] blended with the colors of values (rows, cols): an RGB PIL.Image."""
+    blended = (1 - alpha) * pixels + alpha * colorize(values, colormap) * 255
+    return Image.fromarray(np.clip(np.rint(blended), 0, 255).astype(np.uint8), "RGB")
 
 
 def image_pixels(image, data_format=None):
