@@ -103,3 +103,11 @@ def test_plot_explanations_shows_image_heatmap_and_overlay_per_input(tmp_path):
 def test_rendering_errors(call, message):
     with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         call()
+
+
+def test_plot_explanations_overlays_channels_first_images_like_overlay():
+    image = RGB.transpose(2, 0, 1)  # (3, 20, 30)
+    figure = explain.plot_explanations([image], [HEATMAP], data_format="channels_first")
+    pixels, _, blended = (np.asarray(axis.get_images()[0].get_array()) for axis in figure.get_axes())
+    assert pixels.shape == blended.shape == (20, 30, 3)
+    np.testing.assert_array_equal(blended, np.asarray(explain.overlay(pixels, HEATMAP)))  # of the pixels shown
