@@ -15,8 +15,8 @@ import math
 import numpy as np
 import torch
 
-from lamina.backend.variables import variable
-from lamina.identifiers import unknown_name_error
+from lamina.backend.variables import ones, variable, zeros
+from lamina.identifiers import resolve
 from lamina.initializers import compute_fans
 
 
@@ -77,11 +77,11 @@ def identity(shape, scale=1, name=None):
 
 
 def zero(shape, name=None):
-    return variable(torch.zeros(tuple(shape)))
+    return zeros(shape, name=name)
 
 
 def one(shape, name=None):
-    return variable(torch.ones(tuple(shape)))
+    return ones(shape, name=name)
 
 
 INITIALIZATIONS = {function.__name__: function for function in (
@@ -91,8 +91,4 @@ INITIALIZATIONS = {function.__name__: function for function in (
 
 def get(identifier):
     """The function named `identifier` ('glorot_uniform', ...), or `identifier` itself when callable."""
-    if callable(identifier):
-        return identifier
-    if identifier not in INITIALIZATIONS:
-        raise unknown_name_error("initialization", identifier, INITIALIZATIONS)
-    return INITIALIZATIONS[identifier]
+    return resolve("initialization", identifier, INITIALIZATIONS)

@@ -192,10 +192,11 @@ class Identity(Initializer):
         return {"gain": self.gain}
 
 
-def _generator(seed):
+def _generator(seed, device="cpu"):
+    """A generator on `device` seeded with `seed`, or None (torch's global generator) when seed is None."""
     if seed is None:
         return None
-    return torch.Generator().manual_seed(int(seed))
+    return torch.Generator(device).manual_seed(int(seed))
 
 
 def _truncated_normal(tensor, mean, stddev, seed):

@@ -5,10 +5,11 @@ import builtins
 import torch
 import torch.nn.functional as F
 
-from lamina import config
+from lamina import activations, config
 from lamina.backend.graph import graph_aware
 from lamina.backend.tensors import _dims, _pair, to_tensor
 from lamina.backend.variables import _torch_dtype
+from lamina.initializers import _generator
 from lamina.layers.symbolic import is_symbolic
 
 
@@ -162,17 +163,16 @@ def elu(x, alpha=1.0):
 @graph_aware
 def hard_sigmoid(x):
     """Keras 1/2's hard sigmoid: clip(0.2 x + 0.5, 0, 1)."""
-    return torch.clamp(0.2 * to_tensor(x) + 0.5, 0.0, 1.0)
+    return activations.legacy_hard_sigmoid(to_tensor(x))
 
 
 @graph_aware
 def dropout(x, level, noise_shape=None, seed=None):
     """x with a fraction `level` of its values set to 0 and the rest scaled by 1 / (1 - level)."""
     x = to_tensor(x)
-    generator = torch.Generator(x.device).manual_seed(int(seed)) if seed is not None else None
     shape = tuple(x.shape) if noise_shape is None else tuple(
         size if size is not None else x.shape[axis] for axis, size in enumerate(noise_shape))
-    keep = torch.rand(shape, generator=generator, device=x.device) >= level
+    keep = torch.rand(shape, generator=_generator(seed, x.device), device=x.device) >= level
     return x * keep.to(x.dtype) / (1.0 - level)
 
 

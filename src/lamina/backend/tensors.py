@@ -12,7 +12,7 @@ import torch.nn.functional as F
 
 from lamina import activations, config
 from lamina.backend.graph import graph_aware
-from lamina.losses import _logits
+from lamina.losses import _l2_normalize, _log_probabilities, _logits
 
 
 def to_tensor(x, like=None):
@@ -204,8 +204,7 @@ def squeeze(x, axis):
 def l2_normalize(x, axis=None):
     """x divided by its L2 norm over `axis` (all axes when None): x / sqrt(max(sum(x ** 2), 1e-12))."""
     x = to_tensor(x)
-    squares = torch.sum(torch.square(x), dim=_dims(x, axis), keepdim=True)
-    return x * torch.rsqrt(torch.clamp_min(squares, 1e-12))
+    return _l2_normalize(x, _dims(x, axis))
 
 
 # ---------------------------------------------------------------- activations and losses
@@ -273,9 +272,4 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
     target, output = _keras1_order("categorical_crossentropy", target, output, "softmax")
     output = to_tensor(output)
     target = to_tensor(target, like=output).to(output.dtype)
-    logits = output if from_logits else _logits(output, "softmax") if axis in (-1, output.ndim - 1) else None
-    if logits is not None:
-        return -torch.sum(target * torch.log_softmax(logits, dim=axis), dim=axis)
-    output = output / torch.sum(output, dim=axis, keepdim=True)
-    output = torch.clamp(output, config.epsilon(), 1.0 - config.epsilon())
-    return -torch.sum(target * torch.log(output), dim=axis)
+    return -torch.sum(target * _log_probabilities(output, from_logits, axis), dim=axis)

@@ -9,6 +9,7 @@ from torch import nn
 
 from lamina import config
 from lamina.backend import graph
+from lamina.initializers import _generator
 from lamina.layers.symbolic import is_symbolic
 
 
@@ -91,9 +92,8 @@ def random_uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None, **legac
 
 def _random_tensor(shape, dtype, seed):
     """An empty tensor on lamina's device to draw into, and a generator seeded with `seed` (None: torch's)."""
-    generator = torch.Generator(config.device()).manual_seed(int(seed)) if seed is not None else None
     tensor = torch.empty(tuple(int(size) for size in shape), dtype=_torch_dtype(dtype), device=config.device())
-    return tensor, generator
+    return tensor, _generator(seed, tensor.device)
 
 
 def shape(x):

@@ -56,8 +56,7 @@ class Progbar:
         if self.verbose == 1 and (finalize or force or now - self._last_update >= self.interval):
             self._draw(current, now, finalize)
         elif self.verbose == 2 and finalize:
-            print(f"{self._counter(current)} - {now - self._start:.0f}s{self._time_per_step(current, now)}"
-                  f"{self._values_text()}", flush=True)
+            print(f"{self._counter(current)}{self._elapsed_text(current, now)}{self._values_text()}", flush=True)
 
     def add(self, n, values=None):
         """Advances the bar by n steps."""
@@ -70,7 +69,7 @@ class Progbar:
             head = ("=" * (done - 1) + (">" if current < self.target else "=")) if done else ""
             line += f" [{head}{'.' * (self.width - done)}]"
         if finalize or not self.target:
-            line += f" - {now - self._start:.0f}s{self._time_per_step(current, now)}"
+            line += self._elapsed_text(current, now)
         else:
             line += f" - ETA: {_duration((now - self._start) / max(current, 1) * (self.target - current))}"
         line += self._values_text()
@@ -87,13 +86,17 @@ class Progbar:
             return f"{current:7d}/Unknown"
         return f"{current:{len(str(self.target))}d}/{self.target}"
 
-    def _time_per_step(self, current, now):
-        per_step = (now - self._start) / max(current, 1)
+    def _elapsed_text(self, current, now):
+        """' - 12s 40ms/step': the time since the start and per step."""
+        elapsed = now - self._start
+        per_step = elapsed / max(current, 1)
         if per_step >= 1:
-            return f" {per_step:.0f}s/{self.unit_name}"
-        if per_step >= 1e-3:
-            return f" {per_step * 1e3:.0f}ms/{self.unit_name}"
-        return f" {per_step * 1e6:.0f}us/{self.unit_name}"
+            rate = f"{per_step:.0f}s"
+        elif per_step >= 1e-3:
+            rate = f"{per_step * 1e3:.0f}ms"
+        else:
+            rate = f"{per_step * 1e6:.0f}us"
+        return f" - {elapsed:.0f}s {rate}/{self.unit_name}"
 
     def _values_text(self):
         text = ""
