@@ -47,8 +47,9 @@ def keyword_class_init(base_init, function, default_name, own_arguments, order, 
     """The __init__ of a Keras class around a function with keyword defaults (MeanSquaredError(),
     BinaryCrossentropy(from_logits=True), BinaryAccuracy(threshold=0.7), ...).
 
-    `own_arguments` are the base class's ('reduction', 'name' for losses; 'name', 'dtype' for metrics); the others
-    go to the function. `order` is the positional order of all of them, as in the Keras class's signature.
+    `own_arguments` are the base class's ('reduction', 'name', 'dtype' for losses; 'name', 'dtype' for metrics);
+    the others go to the function. `order` is the positional order of all of them, as in the Keras class's
+    signature.
     """
     def __init__(self, *positional, **arguments):
         if len(positional) > len(order):
@@ -321,7 +322,8 @@ _BATCH_MEANS = {
 
 def _loss_class(function, default_name, order=None, **defaults):
     """A Keras loss class's __init__ (MeanSquaredError, BinaryCrossentropy(from_logits=...), ...) around a function.
-    Positional order: the function's arguments, then reduction and name (Keras's, unless `order` says otherwise)."""
+    Positional order: the function's arguments, then reduction, name and dtype (Keras's, unless `order` says
+    otherwise)."""
     own = ("reduction", "name", "dtype")
     return keyword_class_init(LossFunctionWrapper.__init__, function, default_name, own, order or (*defaults, *own),
                               **defaults)

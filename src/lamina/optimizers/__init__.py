@@ -141,11 +141,15 @@ class Optimizer(Configurable):
             grad_scaler.update()
         self.iterations += 1
 
+    def keras_default(self, value, keras1, keras3):
+        """value as a float if given, else Keras 1's default `keras1` (after `lr=`) or Keras 3's `keras3`."""
+        if value is not None:
+            return float(value)
+        return float(keras1 if self.keras1_defaults else keras3)
+
     def default_epsilon(self, epsilon):
         """epsilon if given, else Keras 1's 1e-8 (after `lr=`) or Keras 3's 1e-7."""
-        if epsilon is not None:
-            return float(epsilon)
-        return 1e-8 if self.keras1_defaults else 1e-7
+        return self.keras_default(epsilon, 1e-8, 1e-7)
 
     def decay_in_torch(self):
         """Whether the torch optimizer applies Keras's decoupled weight decay itself (AdamW)."""
@@ -285,9 +289,7 @@ class Nadam(Adamax):
 
     def __init__(self, learning_rate=None, schedule_decay=None, **kwargs):
         super().__init__(learning_rate, **kwargs)
-        if schedule_decay is None:
-            schedule_decay = 0.004 if self.keras1_defaults else 1.0
-        self.schedule_decay = float(schedule_decay)
+        self.schedule_decay = self.keras_default(schedule_decay, 0.004, 1.0)
 
     def torch_arguments(self):
         return {**super().torch_arguments(), "momentum_decay": self.schedule_decay}
@@ -307,9 +309,7 @@ class Adagrad(Optimizer):
 
     def __init__(self, learning_rate=None, initial_accumulator_value=None, epsilon=None, **kwargs):
         super().__init__(learning_rate, **kwargs)
-        if initial_accumulator_value is None:
-            initial_accumulator_value = 0.0 if self.keras1_defaults else 0.1
-        self.initial_accumulator_value = float(initial_accumulator_value)
+        self.initial_accumulator_value = self.keras_default(initial_accumulator_value, 0.0, 0.1)
         self.epsilon = self.default_epsilon(epsilon)
 
     def torch_arguments(self):

@@ -172,10 +172,14 @@ class Trainer:
         forward = self.__dict__.get("_forward", self)  # an uncompiled model predicts too
         return forward(x, training=False)
 
+    def _per_output(self, y, y_pred):
+        """(targets, predictions) as lists with one entry per output; a dict y is matched by output name."""
+        count = len(self._output_names)
+        return targets.as_list(y, count, self._output_names), targets.as_list(y_pred, count)
+
     def compute_loss(self, x, y, y_pred, sample_weight=None):
         """The total loss: weighted per-output losses plus regularization penalties."""
-        y_true = targets.as_list(y, len(self._output_names), self._output_names)  # a dict y is matched by output name
-        outputs = targets.as_list(y_pred, len(self._output_names))
+        y_true, outputs = self._per_output(y, y_pred)
         if self._metrics is None:
             targets.check_shapes(self, y_true, outputs, self._loss_functions)
         total = None
@@ -191,8 +195,7 @@ class Trainer:
         return total
 
     def compute_metrics(self, x, y, y_pred, sample_weight, loss):
-        y_true = targets.as_list(y, len(self._output_names), self._output_names)  # a dict y is matched by output name
-        outputs = targets.as_list(y_pred, len(self._output_names))
+        y_true, outputs = self._per_output(y, y_pred)
         if self._metrics is None:
             self._metrics = targets.resolve_metrics(self, y_true, outputs)
         batch_size = int(flatten(x)[0].shape[0])
