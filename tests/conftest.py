@@ -7,7 +7,7 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from lamina import config, naming  # noqa: E402
-from lamina.layers import legacy  # noqa: E402
+from lamina import legacy  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -24,7 +24,7 @@ import pytest
 from lamina.layers import Dense, Input
 from lamina.models import Sequential, load_model
 from lamina.saving import ModelFileError
-from lamina.training.files import is_temporary_for
+from lamina.files import is_temporary_for
 
 INPUTS = np.random.default_rng(0).standard_normal((4, 64)).astype("float32")
 

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from lamina import optimizers
-from lamina.layers.legacy import LegacyArgumentWarning
+from lamina.legacy import LegacyArgumentWarning
 from lamina.optimizers import schedules
 from oracle import keras
 

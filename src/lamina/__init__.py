@@ -5,7 +5,7 @@ from lamina import (
 )
 from lamina.models import Model, Sequential
 
-__version__ = "0.1.0"
+from lamina.version import __version__
 
 __all__ = [
     "Model", "Sequential", "activations", "callbacks", "config", "constraints", "initializers", "layers", "losses",

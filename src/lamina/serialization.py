@@ -21,3 +21,40 @@ def serialize(obj):
     if obj is None:
         return None
     return {"class_name": type(obj).__name__, "config": obj.get_config()}
+
+
+_REGISTERED = {}
+
+
+def register_serializable(package="Custom", name=None):
+    """Class decorator (or function decorator) making a custom layer, loss or metric loadable by name.
+
+    Example:
+        >>> @lamina.saving.register_serializable()
+        ... class Scale(lamina.layers.Layer): ...
+        >>> lamina.models.load_model("model.lamina")   # finds Scale without custom_objects
+    """
+    def register(obj):
+        key = name or obj.__name__
+        _REGISTERED[key] = obj
+        _REGISTERED[f"{package}>{key}"] = obj
+        return obj
+
+    return register
+
+
+register_keras_serializable = register_serializable
+
+
+def get_registered_objects():
+    """The objects registered with @register_serializable, by name."""
+    return dict(_REGISTERED)
+
+
+def user_object(custom_objects, name, message):
+    """The object the user passed for `name` in custom_objects (code is never read from a file), or a
+    ValueError with `message`."""
+    found = (custom_objects or {}).get(name)
+    if found is None:
+        raise ValueError(message)
+    return found

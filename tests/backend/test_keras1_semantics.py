@@ -7,7 +7,7 @@ import torch
 
 from lamina import optimizers
 from lamina.layers import Dense, Input
-from lamina.layers.legacy import LegacyArgumentWarning
+from lamina.legacy import LegacyArgumentWarning
 from lamina.models import Sequential
 
 RNG = np.random.default_rng(5)

@@ -10,7 +10,7 @@ from lamina.layers.conv import (
     AtrousConvolution2D, Conv1D, Conv2D, Conv2DTranspose, Conv3D, Convolution1D, Convolution2D, Convolution3D,
     DepthwiseConv2D, SeparableConv2D, SeparableConvolution2D, same_padding,
 )
-from lamina.layers.legacy import LegacyArgumentWarning
+from lamina.legacy import LegacyArgumentWarning
 from oracle import assert_matches_keras_with_shape, assert_matches_keras, check_layer_contract, keras
 
 RNG = np.random.default_rng(0)

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from lamina.layers import Activation, Dense, Dropout, Flatten
-from lamina.layers.legacy import LegacyArgumentWarning
+from lamina.legacy import LegacyArgumentWarning
 from oracle import assert_matches_keras, check_layer_contract, keras
 
 RNG = np.random.default_rng(0)

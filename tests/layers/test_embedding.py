@@ -4,7 +4,7 @@ import torch
 
 from lamina.layers import Input
 from lamina.layers.embedding import Embedding
-from lamina.layers.legacy import LegacyArgumentWarning
+from lamina.legacy import LegacyArgumentWarning
 from lamina.layers.masking import Masking
 from lamina.layers.recurrent import LSTM
 from oracle import assert_matches_keras, check_layer_contract, keras, to_numpy

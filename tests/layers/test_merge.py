@@ -5,7 +5,7 @@ import torch
 from lamina.layers import (
     Add, Average, Concatenate, Dense, Dot, Input, Maximum, Minimum, Multiply, Subtract, concatenate, merge,
 )
-from lamina.layers.legacy import LegacyArgumentWarning
+from lamina.legacy import LegacyArgumentWarning
 from lamina.models import Model
 from oracle import assert_matches_keras, check_layer_contract, keras
 

@@ -106,7 +106,7 @@ def test_normalization_contracts():
 def test_keras1_batch_normalization_arguments():
     import warnings
 
-    from lamina.layers.legacy import LegacyArgumentWarning
+    from lamina.legacy import LegacyArgumentWarning
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

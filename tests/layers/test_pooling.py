@@ -5,7 +5,7 @@ import torch
 from lamina import config
 from lamina.layers import Input
 from lamina.layers.conv import same_padding
-from lamina.layers.legacy import LegacyArgumentWarning
+from lamina.legacy import LegacyArgumentWarning
 from lamina.layers.pooling import (
     AveragePooling1D, AveragePooling2D, AveragePooling3D, AvgPool2D, GlobalAveragePooling1D, GlobalAveragePooling2D,
     GlobalAveragePooling3D, GlobalAvgPool1D, GlobalMaxPool3D, GlobalMaxPooling1D, GlobalMaxPooling2D,

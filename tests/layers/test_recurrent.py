@@ -5,7 +5,7 @@ import torch
 from lamina.layers import Dense, Input
 from lamina.layers import recurrent
 from lamina.layers.embedding import Embedding
-from lamina.layers.legacy import LegacyArgumentWarning
+from lamina.legacy import LegacyArgumentWarning
 from lamina.layers.masking import Masking
 from lamina.layers.recurrent import GRU, LSTM, SimpleRNN
 from lamina.layers.wrappers import Bidirectional, TimeDistributed

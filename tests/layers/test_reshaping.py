@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from lamina.layers import Input
-from lamina.layers.legacy import LegacyArgumentWarning
+from lamina.legacy import LegacyArgumentWarning
 from lamina.layers.reshaping import (
     Cropping1D, Cropping2D, Permute, RepeatVector, Reshape, UpSampling1D, UpSampling2D, ZeroPadding1D,
     ZeroPadding2D,

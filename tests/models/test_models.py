@@ -4,7 +4,7 @@ import torch
 
 import lamina
 from lamina.layers import Activation, Dense, Dropout, Flatten, Input
-from lamina.layers.legacy import LegacyArgumentWarning
+from lamina.legacy import LegacyArgumentWarning
 from lamina.models import Model, Sequential
 from oracle import keras
 

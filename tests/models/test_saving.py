@@ -14,7 +14,7 @@ import lamina
 from lamina import layers as L
 from lamina.models import Model, Sequential, load_model, model_from_json
 from lamina.saving import ModelFileError
-from lamina.training.files import atomic_write_archive
+from lamina.files import atomic_write_archive
 from lamina.utils import set_random_seed
 
 RNG = np.random.default_rng(8)

@@ -5,7 +5,7 @@ import torch
 from PIL import Image
 
 from lamina.layers import Conv2D, Convolution2D, Dense, Flatten, MaxPooling2D
-from lamina.layers.legacy import LegacyArgumentWarning
+from lamina.legacy import LegacyArgumentWarning
 from lamina.models import Sequential
 from lamina.optimizers import Adam
 from lamina.preprocessing.image import ImageDataGenerator

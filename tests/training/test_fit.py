@@ -4,7 +4,7 @@ import torch
 
 from lamina import callbacks, optimizers
 from lamina.layers import Dense, Input, merge
-from lamina.layers.legacy import LegacyArgumentWarning
+from lamina.legacy import LegacyArgumentWarning
 from lamina.models import Model, Sequential
 from lamina.utils import Sequence, set_random_seed
 from oracle import keras

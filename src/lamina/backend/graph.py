@@ -1,4 +1,4 @@
-"""Backend functions on symbolic tensors (model graphs) and K.function, which evaluates part of a graph.
+"""K.function, which evaluates part of a model graph, and K.gradients on symbolic tensors.
 
 Keras 1/2 code computes on the symbolic outputs of layers, e.g.
 `K.function([model.input, K.learning_phase()], [model.layers[2].output])` to read a hidden layer, or
@@ -6,72 +6,15 @@ Keras 1/2 code computes on the symbolic outputs of layers, e.g.
 indexing on symbolic tensors becomes a Lambda layer in the graph, K.gradients a Gradient layer
 (torch.autograd.grad), and K.function runs the graph's nodes between the given inputs and outputs.
 """
-import functools
-
 import numpy as np
 import torch
 
 from lamina import config
 from lamina.backend.common import LearningPhase
-from lamina.layers.base import Layer
-from lamina.layers.custom import Lambda
-from lamina.layers.input_layer import InputLayer
-from lamina.layers.symbolic import SymbolicTensor, is_symbolic
-from lamina.models.functional import _Graph
-from lamina.structure import flatten, map_structure
-
-
-class _Slot:
-    """Where the i-th symbolic argument goes when a graph-aware function runs on real tensors."""
-
-    def __init__(self, index):
-        self.index = index
-
-
-def graph_aware(function):
-    """Makes a tensor function also accept symbolic tensors, by adding a Lambda layer that calls it."""
-
-    @functools.wraps(function)
-    def wrapper(*args, **kwargs):
-        symbolic = [leaf for leaf in flatten([list(args), kwargs]) if is_symbolic(leaf)]
-        if not symbolic:
-            return function(*args, **kwargs)
-        slots = {id(tensor): _Slot(index) for index, tensor in enumerate(symbolic)}
-        template = map_structure(lambda value: slots[id(value)] if is_symbolic(value) else value, [list(args), kwargs])
-
-        def call(inputs):
-            values = inputs if len(symbolic) > 1 else [inputs]
-            filled_args, filled_kwargs = map_structure(
-                lambda value: values[value.index] if isinstance(value, _Slot) else value, template)
-            return function(*filled_args, **filled_kwargs)
-
-        call.__name__ = function.__name__
-        return Lambda(call)(symbolic if len(symbolic) > 1 else symbolic[0])
-
-    return wrapper
-
-
-def symbolic_operation(operation, tensor, *other, reflected=False):
-    """operation(tensor, *other) (or operation(other, tensor) when reflected) as a Lambda layer of tensor's graph.
-
-    This is what arithmetic and indexing on symbolic tensors run: `model.output[:, 0]`, `2 * layer.output`,
-    `x - y`. Numpy arrays and tensors among `other` are moved to the computed tensor's device.
-    """
-
-    def compute(x, *rest):
-        rest = [_on_device_of(x, value) for value in rest]
-        return operation(*rest, x) if reflected else operation(x, *rest)
-
-    compute.__name__ = operation.__name__
-    return graph_aware(compute)(tensor, *other)
-
-
-def _on_device_of(tensor, value):
-    if isinstance(value, np.ndarray):
-        value = torch.as_tensor(value)
-        if value.is_floating_point() and tensor.is_floating_point():
-            value = value.to(tensor.dtype)
-    return value.to(tensor.device) if isinstance(value, torch.Tensor) and value.dim() else value
+from lamina.engine.base_layer import Layer, TensorSpec, is_symbolic
+from lamina.engine.graph import Graph
+from lamina.engine.input_layer import InputLayer
+from lamina.structure import flatten
 
 
 class Gradient(Layer):
@@ -102,7 +45,7 @@ class Gradient(Layer):
 
     def compute_output_spec(self, inputs, *args, **kwargs):
         variable = self._weight[0] if self._weight else inputs[1]
-        return SymbolicTensor(tuple(variable.shape), variable.dtype)
+        return TensorSpec(tuple(variable.shape), variable.dtype)
 
 
 def symbolic_gradients(loss, variables):
@@ -152,7 +95,7 @@ class GraphFunction:
             if not is_symbolic(tensor):
                 raise TypeError(f"K.function outputs must be symbolic tensors of the model (layer.output, K.* "
                                 f"results on them, K.gradients of them), received {type(tensor).__name__}.")
-        self.graph = _Graph([t for t in self.inputs if is_symbolic(t)], self.outputs, "K.function")
+        self.graph = Graph([t for t in self.inputs if is_symbolic(t)], self.outputs, "K.function")
         self.with_gradients = any(isinstance(layer, Gradient) for layer in self.graph.layers)
 
     def __call__(self, values):

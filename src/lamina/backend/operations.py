@@ -6,11 +6,11 @@ import torch
 import torch.nn.functional as F
 
 from lamina import activations, config
-from lamina.backend.graph import graph_aware
 from lamina.backend.tensors import _dims, _pair, to_tensor
 from lamina.backend.variables import _torch_dtype
+from lamina.engine.base_layer import is_symbolic
+from lamina.engine.symbolic import graph_aware
 from lamina.initializers import _generator
-from lamina.layers.symbolic import is_symbolic
 
 
 # ---------------------------------------------------------------- types and constants

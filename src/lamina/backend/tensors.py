@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from lamina import activations, config
-from lamina.backend.graph import graph_aware
+from lamina.engine.symbolic import graph_aware
 from lamina.losses import _l2_normalize, _log_probabilities, _logits
 
 

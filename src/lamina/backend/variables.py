@@ -9,8 +9,8 @@ from torch import nn
 
 from lamina import config
 from lamina.backend import graph
+from lamina.engine.base_layer import is_symbolic
 from lamina.initializers import _generator
-from lamina.layers.symbolic import is_symbolic
 
 
 def _torch_dtype(dtype):

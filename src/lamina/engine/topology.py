@@ -1,6 +1,6 @@
 """Keras 1/2's `keras.engine.topology` import path: the base Layer, InputSpec, Input and merge."""
-from lamina.layers.base import InputSpec, Layer
-from lamina.layers.input_layer import Input, InputLayer
+from lamina.engine.base_layer import InputSpec, Layer
+from lamina.engine.input_layer import Input, InputLayer
 from lamina.layers.merge import merge
 
 __all__ = ["Input", "InputLayer", "InputSpec", "Layer", "merge"]

@@ -11,8 +11,8 @@ import torch
 from PIL import Image
 
 from lamina import config
+from lamina.files import atomic_write
 from lamina.identifiers import nearest_suggestion
-from lamina.training.files import atomic_write
 
 CHANNEL_COUNTS = (1, 3, 4)
 # matplotlib's 'jet': per channel, (position, value) points of a piecewise-linear ramp.

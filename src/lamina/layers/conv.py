@@ -8,10 +8,10 @@ The helpers here (normalize_tuple, spatial_padding, ...) are shared with the poo
 """
 import torch.nn.functional as F
 
-from lamina import activations, config, constraints, initializers, regularizers
+from lamina import activations, config, constraints, initializers, legacy, regularizers
+from lamina.engine import layout
+from lamina.engine.base_layer import InputSpec, Layer
 from lamina.identifiers import check_choice
-from lamina.layers import layout, legacy
-from lamina.layers.base import InputSpec, Layer
 from lamina.layers.core import check_positive_int
 from lamina.serialization import serialize
 

@@ -5,9 +5,9 @@ import numbers
 import torch
 import torch.nn.functional as F
 
-from lamina import activations, config, constraints, initializers, regularizers
-from lamina.layers import layout, legacy
-from lamina.layers.base import InputSpec, Layer
+from lamina import activations, config, constraints, initializers, legacy, regularizers
+from lamina.engine import layout
+from lamina.engine.base_layer import InputSpec, Layer
 from lamina.serialization import serialize
 
 

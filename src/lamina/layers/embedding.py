@@ -1,11 +1,9 @@
 """Embedding: integer indices (word ids) -> dense vectors, with an optional padding mask."""
 import numpy as np
-import torch
 import torch.nn.functional as F
 
-from lamina import constraints, initializers, regularizers
-from lamina.layers import legacy
-from lamina.layers.base import Layer
+from lamina import constraints, initializers, legacy, regularizers
+from lamina.engine.base_layer import Layer
 from lamina.layers.core import check_positive_int
 from lamina.serialization import serialize
 

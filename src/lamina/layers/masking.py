@@ -1,5 +1,5 @@
 """Masking: marks time steps whose features all equal a padding value, so recurrent layers skip them."""
-from lamina.layers.base import Layer
+from lamina.engine.base_layer import Layer
 
 
 class Masking(Layer):

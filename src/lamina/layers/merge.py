@@ -1,11 +1,12 @@
 """Merging layers (Concatenate, Add, Subtract, Multiply, Average, Maximum, Minimum, Dot), their function
 forms, and Keras 1's `merge(tensors, mode=...)`."""
 import functools
+
 import torch
 import torch.nn.functional as F
 
+from lamina.engine.base_layer import Layer, format_shape
 from lamina.identifiers import check_choice
-from lamina.layers.base import Layer, _shape_str
 
 
 class Merge(Layer):
@@ -33,7 +34,7 @@ class Merge(Layer):
     def _shape_error(self, shapes, expected):
         raise ValueError(
             f"{type(self).__name__} '{self.name}' needs {expected}, but received shapes "
-            f"{', '.join(_shape_str(shape) for shape in shapes)}. Reshape or project the inputs (e.g. with Dense "
+            f"{', '.join(format_shape(shape) for shape in shapes)}. Reshape or project the inputs (e.g. with Dense "
             f"or Reshape) so their shapes agree."
         )
 

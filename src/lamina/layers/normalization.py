@@ -2,9 +2,8 @@
 import torch
 import torch.nn.functional as F
 
-from lamina import config, constraints, initializers, regularizers
-from lamina.layers import legacy
-from lamina.layers.base import InputSpec, Layer
+from lamina import config, constraints, initializers, legacy, regularizers
+from lamina.engine.base_layer import InputSpec, Layer
 from lamina.serialization import serialize
 
 

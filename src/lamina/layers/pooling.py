@@ -7,10 +7,14 @@ window (the padding is not counted).
 import torch
 import torch.nn.functional as F
 
-from lamina.layers import legacy
-from lamina.layers.base import InputSpec, Layer
+from lamina import legacy
+from lamina.engine.base_layer import InputSpec, Layer
 from lamina.layers.conv import (
-    apply_channels_first, normalize_choice, normalize_data_format, normalize_tuple, spatial_padding,
+    apply_channels_first,
+    normalize_choice,
+    normalize_data_format,
+    normalize_tuple,
+    spatial_padding,
     spatial_rank_hint,
 )
 

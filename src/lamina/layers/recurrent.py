@@ -16,11 +16,10 @@ import torch.nn.functional as F
 from torch import _VF
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
-from lamina import activations, constraints, initializers, regularizers
-from lamina.layers import legacy
-from lamina.layers.base import InputSpec, Layer
+from lamina import activations, constraints, initializers, legacy, regularizers
+from lamina.engine.base_layer import InputSpec, Layer
+from lamina.engine.layout import GateReordered, Layout
 from lamina.layers.core import check_positive_int, check_rate
-from lamina.layers.layout import GateReordered, Layout
 from lamina.serialization import serialize
 
 _LEGACY_NAMES = ("output_dim", "init", "inner_init", "inner_activation", "W_regularizer", "U_regularizer",

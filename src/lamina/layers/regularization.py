@@ -4,7 +4,7 @@ import math
 import torch
 
 from lamina import config
-from lamina.layers.base import Layer
+from lamina.engine.base_layer import Layer
 from lamina.layers.core import Dropout, check_rate
 
 

@@ -3,10 +3,15 @@ import math
 
 import torch.nn.functional as F
 
-from lamina.layers import legacy
-from lamina.layers.base import InputSpec, Layer, _shape_str
+from lamina import legacy
+from lamina.engine.base_layer import InputSpec, Layer, format_shape
 from lamina.layers.conv import (
-    apply_channels_first, normalize_choice, normalize_data_format, normalize_tuple, pad_widths, spatial_rank_hint,
+    apply_channels_first,
+    normalize_choice,
+    normalize_data_format,
+    normalize_tuple,
+    pad_widths,
+    spatial_rank_hint,
 )
 from lamina.layers.core import check_positive_int
 
@@ -70,9 +75,9 @@ class Reshape(Layer):
         if values % known if inferred else values != known:
             expected = f"a multiple of {known}" if inferred else str(known)
             raise ValueError(
-                f"Reshape '{self.name}': cannot reshape an input of shape {_shape_str(inputs.shape[1:])} "
+                f"Reshape '{self.name}': cannot reshape an input of shape {format_shape(inputs.shape[1:])} "
                 f"({values} values per sample, batch axis excluded) to target_shape "
-                f"{_shape_str(self.target_shape)} ({expected} values). Change target_shape so the numbers of "
+                f"{format_shape(self.target_shape)} ({expected} values). Change target_shape so the numbers of "
                 f"values match."
             )
         return inputs.reshape(inputs.shape[0], *self.target_shape)
@@ -234,7 +239,7 @@ class _Cropping(_SpatialEdges):
             if before + after >= inputs.shape[axis]:
                 raise ValueError(
                     f"{type(self).__name__} '{self.name}': cropping {(before, after)} removes all "
-                    f"{inputs.shape[axis]} values of axis {axis} of an input of shape {_shape_str(inputs.shape)}. "
+                    f"{inputs.shape[axis]} values of axis {axis} of an input of shape {format_shape(inputs.shape)}. "
                     f"Crop less."
                 )
             slices[axis] = slice(before, inputs.shape[axis] - after)

@@ -1,7 +1,8 @@
 """Wrappers: layers that apply another layer in a new way (Bidirectional, TimeDistributed)."""
 import torch
 
-from lamina.layers.base import Layer
+from lamina.engine.base_layer import Layer
+from lamina.engine.serialization import deserialize_layer, serialize_layer
 from lamina.layers.recurrent import Recurrent
 
 MERGE_MODES = ("concat", "sum", "mul", "ave", None)
@@ -112,15 +113,11 @@ class Bidirectional(Layer):
     reset_state = reset_states
 
     def get_config(self):
-        from lamina.models.config import serialize_layer  # lamina.models imports the layers
-
         return {**super().get_config(), "layer": serialize_layer(self.forward_layer), "merge_mode": self.merge_mode,
                 "backward_layer": serialize_layer(self.backward_layer)}
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from lamina.models.config import deserialize_layer
-
         config = dict(config)
         layer = deserialize_layer(config.pop("layer"), custom_objects)
         backward_layer = deserialize_layer(config.pop("backward_layer"), custom_objects)
@@ -182,13 +179,9 @@ class TimeDistributed(Layer):
         return outputs.reshape(batch, steps, *outputs.shape[1:])
 
     def get_config(self):
-        from lamina.models.config import serialize_layer  # lamina.models imports the layers
-
         return {**super().get_config(), "layer": serialize_layer(self.layer)}
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from lamina.models.config import deserialize_layer
-
         config = dict(config)
         return cls(deserialize_layer(config.pop("layer"), custom_objects), **config)

@@ -1,19 +1,21 @@
 """Model: a graph of layer calls from inputs to outputs, run as one nn.Module."""
-import functools
 import json
 import os
 import warnings
 
 import numpy as np
 import torch
-from torch import nn
 
-from lamina import config, naming
-from lamina.layers.base import Layer, _call_arguments, _shape_str
-from lamina.layers.input_layer import InputLayer
-from lamina.layers.legacy import LegacyArgumentWarning
-from lamina.layers.symbolic import is_symbolic
-from lamina.structure import flatten, map_structure, pack_like
+from lamina import config, model_file, naming
+from lamina.engine.base_layer import Layer, format_shape, is_symbolic
+from lamina.engine.graph import Graph
+from lamina.engine.input_layer import InputLayer
+from lamina.identifiers import nearest_suggestion
+from lamina.legacy import LegacyArgumentWarning
+from lamina.models.graph_config import functional_config, functional_from_config
+from lamina.models.summary import print_summary
+from lamina.structure import flatten
+from lamina.training.compile_config import compile_config
 from lamina.training.trainer import Trainer
 
 
@@ -59,7 +61,7 @@ class Model(Trainer, Layer):
                 raise ValueError(
                     f"Model input {tensor} is not an Input: pass the tensors returned by Input(...) as `inputs`."
                 )
-        self._graph = _Graph(inputs, outputs, self.name)
+        self._graph = Graph(inputs, outputs, self.name)
         self._checked_shape = None
         for layer in self._graph.layers:
             if layer.name in self._modules and self._modules[layer.name] is not layer:
@@ -92,7 +94,7 @@ class Model(Trainer, Layer):
         if len(flat) != len(expected):
             raise ValueError(
                 f"Model '{self.name}' expects {len(expected)} input(s) "
-                f"({', '.join(_shape_str(t.shape) for t in expected)}), but received {len(flat)}."
+                f"({', '.join(format_shape(t.shape) for t in expected)}), but received {len(flat)}."
             )
         checked = []
         for spec, value in zip(expected, flat):
@@ -108,8 +110,8 @@ class Model(Trainer, Layer):
                 for expected_size, size in zip(spec.shape[1:], value.shape[1:])
             ):
                 raise ValueError(
-                    f"Input '{spec.name}' of model '{self.name}' expects shape {_shape_str(spec.shape)}, but "
-                    f"received data of shape {_shape_str(tuple(value.shape))}. Reshape the data or change the "
+                    f"Input '{spec.name}' of model '{self.name}' expects shape {format_shape(spec.shape)}, but "
+                    f"received data of shape {format_shape(tuple(value.shape))}. Reshape the data or change the "
                     f"Input shape."
                 )
             checked.append(value)
@@ -161,8 +163,6 @@ class Model(Trainer, Layer):
         for layer in layers:
             if layer.name == name:
                 return layer
-        from lamina.identifiers import nearest_suggestion
-
         names = [layer.name for layer in layers]
         raise ValueError(f"No layer named '{name}' in model '{self.name}'.{nearest_suggestion(name, names)} "
                          f"Layers: {', '.join(names)}.")
@@ -170,8 +170,6 @@ class Model(Trainer, Layer):
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False, show_trainable=False,
                 layer_range=None):
         """Prints each layer's name, type, output shape and parameter count, and the totals."""
-        from lamina.models.summary import print_summary
-
         print_summary(self, line_length=line_length, print_fn=print_fn, show_trainable=show_trainable)
 
     def get_config(self):
@@ -180,44 +178,41 @@ class Model(Trainer, Layer):
                 f"Model '{self.name}' is a subclassed model without a graph; override get_config() and "
                 f"from_config() to make it serializable."
             )
-        from lamina.models.config import functional_config
-
         return functional_config(self)
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from lamina.models.config import functional_from_config
-
         return functional_from_config(cls, config, custom_objects)
 
     def save(self, filepath, overwrite=True, include_optimizer=True):
-        """Saves architecture, weights, compile settings and optimizer state to one file (see lamina.saving)."""
-        from lamina import saving
-
+        """Saves architecture, weights, compile settings and optimizer state to one file, atomically
+        (lamina.model_file describes the format; lamina.models.load_model reads it)."""
         if not overwrite and os.path.exists(filepath):
             raise FileExistsError(f"'{filepath}' exists; pass overwrite=True to replace it.")
-        saving.save_model(self, filepath, include_optimizer)
+        compiled = getattr(self, "compiled", False)
+        model_file.write_model_file(
+            filepath, self._architecture(), self.state_dict(), compile_config(self) if compiled else None,
+            self.optimizer.state_dict() if compiled and include_optimizer else None)
 
     def save_weights(self, filepath, overwrite=True):
         """Saves the weights as a safetensors file."""
-        from lamina import saving
-
         if not overwrite and os.path.exists(filepath):
             raise FileExistsError(f"'{filepath}' exists; pass overwrite=True to replace it.")
-        saving.save_weights(self, filepath)
+        model_file.save_weights(self, filepath)
 
     def load_weights(self, filepath, skip_mismatch=False, by_name=False):
         """Loads weights saved by save_weights (or a PyTorch state_dict checkpoint, read with weights_only=True).
         Weights are matched by layer name, so by_name is always in effect."""
-        from lamina import saving
-
-        saving.load_weights(self, filepath, skip_mismatch)
+        model_file.load_weights(self, filepath, skip_mismatch)
 
     def to_json(self, **kwargs):
         """The architecture as a JSON string (model_from_json rebuilds it)."""
-        from lamina import saving
+        return json.dumps(self._architecture(), **kwargs)
 
-        return json.dumps({"class_name": saving._model_class_name(self), "config": self.get_config()}, **kwargs)
+    def _architecture(self):
+        """{'class_name', 'config'}, with Keras 3's class name 'Functional' for a functional Model."""
+        class_name = "Functional" if type(self) is Model else type(self).__name__
+        return {"class_name": class_name, "config": self.get_config()}
 
     def apply_constraints(self):
         for layer in self.layers:
@@ -225,118 +220,3 @@ class Model(Trainer, Layer):
 
     def _sublayers(self):
         return self.layers if self._graph is not None else super()._sublayers()
-
-
-class _Graph:
-    """The nodes between a model's inputs and outputs, in an order that computes each before its users."""
-
-    def __init__(self, inputs, outputs, model_name):
-        self.nested_inputs, self.nested_outputs = inputs, outputs
-        self.inputs, self.outputs = flatten(inputs), flatten(outputs)
-        input_ids = {id(t) for t in self.inputs}
-        self.nodes = _topological_nodes(self.outputs, input_ids, model_name)
-        self.layers = [t.layer for t in self.inputs]
-        for node in self.nodes:
-            if node.layer not in self.layers:
-                self.layers.append(node.layer)
-        self._input_ids = [id(t) for t in self.inputs]
-        self._output_ids = [id(t) for t in self.outputs]
-
-    def run(self, input_values, training, input_mask=None):
-        values = dict(zip(self._input_ids, input_values))
-        masks = dict(zip(self._input_ids, flatten(input_mask))) if input_mask is not None else {}
-        for layer in self.layers:
-            if layer._activity_losses:
-                layer._activity_losses.clear()
-        for step in self.steps:
-            step.run(values, masks, training)
-        return pack_like(self.nested_outputs, [values[i] for i in self._output_ids])
-
-    @functools.cached_property
-    def steps(self):
-        return [_Step(node) for node in self.nodes]
-
-
-class _Step:
-    """One node, prepared for fast repeated execution (the common one-input, no-keyword case has no lookups)."""
-
-    def __init__(self, node):
-        self.layer = node.layer
-        self.node = node
-        self.accepts_training, self.accepts_mask = _call_arguments(type(node.layer))
-        self.single_input = id(node.args[0]) if len(node.args) == 1 and is_symbolic(node.args[0]) and not node.kwargs else None
-        self.output_ids = [id(t) for t in node.output_tensors]
-        self.default_mask = type(node.layer).compute_mask is Layer.compute_mask
-
-    def run(self, values, masks, training):
-        layer = self.layer
-        if self.single_input is not None:
-            inputs = values[self.single_input]
-            mask = masks.get(self.single_input)
-            kwargs = {"training": training} if self.accepts_training else {}
-            if mask is not None and self.accepts_mask:
-                kwargs["mask"] = mask
-            outputs = nn.Module.__call__(layer, inputs, **kwargs)
-        else:
-            inputs, outputs, mask = self._run_general(values, masks, training)
-        if mask is None and self.default_mask:
-            output_mask = None
-        else:
-            output_mask = layer.compute_mask(inputs, mask)
-        if len(self.output_ids) == 1:
-            values[self.output_ids[0]] = outputs
-            if output_mask is not None:
-                masks[self.output_ids[0]] = output_mask
-            return
-        flat_outputs = flatten(outputs)
-        flat_masks = output_mask if isinstance(output_mask, list) else [output_mask] * len(flat_outputs)
-        for output_id, value, value_mask in zip(self.output_ids, flat_outputs, flat_masks):
-            values[output_id] = value
-            if value_mask is not None:
-                masks[output_id] = value_mask
-
-    def _run_general(self, values, masks, training):
-        node = self.node
-
-        def lookup(value):
-            return values[id(value)] if is_symbolic(value) else value
-
-        inputs = map_structure(lookup, node.args[0])
-        extra_args = map_structure(lookup, list(node.args[1:]))
-        kwargs = {key: map_structure(lookup, value) for key, value in node.kwargs.items()}
-        flat_masks = [masks.get(id(t)) if is_symbolic(t) else None for t in flatten(node.args[0])]
-        mask = None
-        if any(m is not None for m in flat_masks):
-            mask = pack_like(node.args[0], flat_masks) if isinstance(node.args[0], (list, tuple)) else flat_masks[0]
-        kwargs.setdefault("training", training)
-        outputs = nn.Module.__call__(self.layer, inputs, *extra_args, **self.layer._call_kwargs(kwargs, mask))
-        return inputs, outputs, mask
-
-
-def _topological_nodes(outputs, input_ids, model_name):
-    """Nodes needed for `outputs`, parents first; raises if an output depends on an Input not in the model."""
-    order, done = [], set()
-    stack = [(t.node, False) for t in reversed(outputs)]
-    while stack:
-        node, expanded = stack.pop()
-        if id(node) in done:
-            continue
-        if expanded:
-            done.add(id(node))
-            order.append(node)
-            continue
-        if isinstance(node.layer, InputLayer):
-            tensor = node.output_tensors[0]
-            if id(tensor) not in input_ids:
-                raise ValueError(
-                    f"Model '{model_name}': an output is not connected to the model's inputs; it depends on "
-                    f"Input '{tensor.name}' {_shape_str(tensor.shape)}, which is not in `inputs`. Add it to "
-                    f"Model(inputs=[...]) or build the output from the given inputs."
-                )
-            done.add(id(node))
-            continue
-        stack.append((node, True))
-        for tensor in reversed(node.input_tensors):
-            if id(tensor.node) not in done:
-                stack.append((tensor.node, False))
-    return order

@@ -1,10 +1,12 @@
 """Sequential: a model that is a plain stack of layers, built as the same graph as the functional API."""
 import torch
 
-from lamina.layers.base import Layer
-from lamina.layers.input_layer import Input, InputLayer
-from lamina.layers.symbolic import SymbolicTensor
-from lamina.models.functional import Model, _Graph
+from lamina.engine.base_layer import Layer
+from lamina.engine.graph import Graph
+from lamina.engine.input_layer import Input, InputLayer
+from lamina.engine.serialization import deserialize_layer, serialize_layer
+from lamina.engine.symbolic import SymbolicTensor
+from lamina.models.functional import Model
 
 
 class Sequential(Model):
@@ -45,7 +47,7 @@ class Sequential(Model):
         self._stack.append(layer)
         self.add_module(layer.name, layer)
         if self._graph is not None:
-            self._graph = _Graph(self._input_tensor, layer(self._graph.outputs[0]), self.name)
+            self._graph = Graph(self._input_tensor, layer(self._graph.outputs[0]), self.name)
         elif self._input_tensor is not None or len(self._stack) == 1 and layer._batch_input_shape is not None:
             self._build_graph()
 
@@ -58,7 +60,7 @@ class Sequential(Model):
         if self._graph is not None:
             self._graph = None
             if self._stack:
-                self._graph = _Graph(self._input_tensor, self._stack[-1]._inbound_nodes[-1].outputs, self.name)
+                self._graph = Graph(self._input_tensor, self._stack[-1]._inbound_nodes[-1].outputs, self.name)
         return layer
 
     def build(self, input_shape=None):
@@ -81,12 +83,10 @@ class Sequential(Model):
         output = self._input_tensor
         for layer in self._stack:
             output = layer(output)
-        self._graph = _Graph(self._input_tensor, output, self.name)
+        self._graph = Graph(self._input_tensor, output, self.name)
         self.built = True
 
     def get_config(self):
-        from lamina.models.config import serialize_layer
-
         config = {"name": self.name, "trainable": self.trainable,
                   "layers": [serialize_layer(layer) for layer in self._stack]}
         if self._input_tensor is not None:
@@ -96,14 +96,15 @@ class Sequential(Model):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from lamina.models.config import deserialize_layer
-
         model = cls(name=config.get("name"), trainable=config.get("trainable", True))
         if config.get("build_input_shape") is not None:
             model._input_tensor = Input(batch_shape=config["build_input_shape"], dtype=config.get("input_dtype"))
         for spec in config["layers"]:
             model.add(deserialize_layer(spec, custom_objects))
         return model
+
+    def _architecture(self):
+        return {"class_name": "Sequential", "config": self.get_config()}  # subclasses too, as Keras saves them
 
     @property
     def layers(self):

@@ -1,5 +1,5 @@
 """model.summary(): a table of layers, output shapes and parameter counts."""
-from lamina.layers.base import _shape_str
+from lamina.engine.base_layer import format_shape
 from lamina.structure import flatten
 
 
@@ -24,7 +24,7 @@ def _node_in_model(layer, model):
 
 
 def _output_shape(node):
-    shapes = [_shape_str(t.shape) for t in flatten(node.outputs)]
+    shapes = [format_shape(t.shape) for t in flatten(node.outputs)]
     return shapes[0] if len(shapes) == 1 else "[" + ", ".join(shapes) + "]"
 
 

@@ -16,7 +16,7 @@ import warnings
 import torch
 
 from lamina.identifiers import resolve
-from lamina.layers.legacy import LegacyArgumentWarning
+from lamina.legacy import LegacyArgumentWarning
 from lamina.optimizers import schedules
 from lamina.optimizers.schedules import LearningRateSchedule
 from lamina.serialization import Configurable, serialize

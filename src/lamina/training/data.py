@@ -53,19 +53,19 @@ def _non_numeric_message(array, name):
             f"{array.dtype}, shape {array.shape}). {fix}")
 
 
-def _is_plain_list(value):
+def is_plain_list(value):
     """A (nested) list or tuple of Python numbers or strings: one array as numpy reads it, not a structure.
 
     Only the first item of each level is looked at (a long list costs nothing); np.asarray checks the rest.
     """
     if not isinstance(value, (list, tuple)):
         return False
-    return not value or isinstance(value[0], (numbers.Number, str, bytes, np.generic)) or _is_plain_list(value[0])
+    return not value or isinstance(value[0], (numbers.Number, str, bytes, np.generic)) or is_plain_list(value[0])
 
 
 def _structure_to_tensors(structure, name):
     """Every array in a (nested) list/tuple/dict as a tensor; plain lists of numbers become one tensor."""
-    if _is_plain_list(structure):
+    if is_plain_list(structure):
         return to_tensor(structure, name)
     if isinstance(structure, (list, tuple)):
         items = [_structure_to_tensors(item, name) for item in structure]
@@ -293,7 +293,7 @@ def adapt(x, y=None, sample_weight=None, batch_size=32, shuffle=False, steps=Non
 
 
 def _is_in_memory(x):
-    if isinstance(x, (np.ndarray, torch.Tensor)) or (_is_plain_list(x) and len(x) > 0):
+    if isinstance(x, (np.ndarray, torch.Tensor)) or (is_plain_list(x) and len(x) > 0):
         return True
     if isinstance(x, dict):
         return all(_is_in_memory(v) for v in x.values())

@@ -2,8 +2,10 @@
 import numpy as np
 import torch
 
+from lamina import losses as losses_module, metrics as metrics_module
 from lamina.identifiers import lookup, unknown_name_error
 from lamina.structure import flatten
+from lamina.training.data import is_plain_list
 
 
 def per_output(spec, output_names, argument, default=None):
@@ -40,8 +42,6 @@ def check_identifiers(loss=None, metrics=None, weighted_metrics=None):
     For compile() to call before it knows the model's outputs (a Sequential without an input shape), so that a
     typo fails in compile() rather than on the first fit().
     """
-    from lamina import losses as losses_module
-
     for spec in flatten(loss):
         if spec is not None:  # no loss for this output
             losses_module.get(spec)
@@ -51,8 +51,6 @@ def check_identifiers(loss=None, metrics=None, weighted_metrics=None):
 
 def _check_metric_name(spec):
     """Metric names are resolved on the first batch (they depend on target shapes); their spelling is checked now."""
-    from lamina import metrics as metrics_module
-
     if not isinstance(spec, str):
         return
     special = metrics_module.ACCURACY_NAMES + metrics_module.CROSSENTROPY_NAMES
@@ -64,8 +62,6 @@ def _check_metric_name(spec):
 
 def resolve_metrics(model, y_true, y_pred):
     """(output index, metric, weighted) triples; names get the output name as prefix with several outputs."""
-    from lamina import metrics as metrics_module
-
     resolved = []
     several = len(model.outputs) > 1
     for specs, weighted in ((model._metric_specs, False), (model._metric_specs_weighted, True)):
@@ -261,7 +257,5 @@ def concatenate_batches(outputs):
 
 
 def batch_length(x):
-    from lamina.training.data import _is_plain_list
-
-    leaf = x if _is_plain_list(x) else flatten(x)[0]
+    leaf = x if is_plain_list(x) else flatten(x)[0]
     return int(np.shape(leaf)[0]) if np.ndim(leaf) else 1

@@ -7,14 +7,15 @@ import warnings
 import numpy as np
 import torch
 
-from lamina import config
-from lamina.callbacks import CallbackList, History, ProgbarLogger
-from lamina.layers.base import Layer
-from lamina.layers.legacy import LegacyArgumentWarning
+from lamina import config, losses as losses_module, optimizers
+from lamina.callbacks.base import CallbackList
+from lamina.callbacks.history import History, ProgbarLogger
+from lamina.engine.base_layer import Layer
+from lamina.legacy import LegacyArgumentWarning
 from lamina.metrics import Mean
 from lamina.structure import flatten, map_structure
 from lamina.training import targets
-from lamina.training.data import ArrayData, adapt, to_tensor
+from lamina.training.data import ArrayData, SampleBudget, adapt, to_tensor
 from lamina.training.logs import LazyLogs
 
 
@@ -75,8 +76,6 @@ class Trainer:
             loss_weights: list or dict of per-output loss multipliers.
             precision: '32', 'bf16-mixed' or '16-mixed' (default: lamina.config.precision()).
         """
-        from lamina import optimizers
-
         kwargs.pop("sample_weight_mode", None)
         if kwargs:
             raise TypeError(f"compile() got unexpected keyword arguments: {sorted(kwargs)}.")
@@ -92,8 +91,6 @@ class Trainer:
         self.compiled = True
 
     def _compile_built(self, optimizer, loss, metrics, loss_weights, weighted_metrics, jit_compile, precision):
-        from lamina import losses as losses_module
-
         self._pending_compile = None
         output_names = self.output_names
         self._output_names = output_names
@@ -347,8 +344,6 @@ class Trainer:
                       validation_data=None, nb_val_samples=None, class_weight=None, initial_epoch=0,
                       steps_per_epoch=None, epochs=None, validation_steps=None, **ignored):
         """Keras 1's fit_generator: an epoch ends once `samples_per_epoch` samples have been seen."""
-        from lamina.training.data import SampleBudget
-
         for name in set(ignored) - {"max_q_size", "nb_worker", "pickle_safe", "max_queue_size", "workers",
                                     "use_multiprocessing"}:
             raise TypeError(f"fit_generator() got an unexpected keyword argument '{name}'.")
@@ -360,14 +355,10 @@ class Trainer:
                         steps_per_epoch=steps_per_epoch, validation_steps=validation_steps)
 
     def evaluate_generator(self, generator, val_samples=None, steps=None, **ignored):
-        from lamina.training.data import SampleBudget
-
         return self.evaluate(SampleBudget(generator, val_samples) if val_samples else generator, steps=steps,
                              verbose=0)
 
     def predict_generator(self, generator, val_samples=None, steps=None, **ignored):
-        from lamina.training.data import SampleBudget
-
         return self.predict(SampleBudget(generator, val_samples) if val_samples else generator, steps=steps)
 
     def predict_proba(self, x, batch_size=32, verbose=0):

@@ -7,8 +7,8 @@ import os
 import shutil
 import subprocess
 
-from lamina.layers.input_layer import InputLayer
-from lamina.training.files import atomic_write
+from lamina.engine.input_layer import InputLayer
+from lamina.files import atomic_write
 
 GRAPHVIZ_HELP = (
     "plot_model needs Graphviz's `dot` program to draw images: install Graphviz (`apt-get install graphviz` on "

@@ -20,7 +20,7 @@ import zipfile
 
 import numpy as np
 
-from lamina.training.files import atomic_write_archive
+from lamina.files import atomic_write_archive
 
 KEYED_VECTORS_FORMAT = "lamina-keyed-vectors"
 _BINARY_FLOAT = np.dtype("<f4")

@@ -11,7 +11,7 @@ import zipfile
 
 import numpy as np
 
-from lamina.training.files import atomic_write_archive
+from lamina.files import atomic_write_archive
 
 FORMAT = "lamina-word2vec"
 # The constructor arguments a saved model keeps (callbacks, device and progress belong to a session, not a model).

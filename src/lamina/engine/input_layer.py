@@ -1,10 +1,9 @@
 """Input: the entry point of a model graph."""
 import torch
 
-from lamina import config
-from lamina.layers import legacy
-from lamina.layers.base import Layer
-from lamina.layers.symbolic import Node, SymbolicTensor
+from lamina import config, legacy
+from lamina.engine.base_layer import Layer
+from lamina.engine.symbolic import Node, SymbolicTensor
 
 
 def _torch_dtype(dtype):

@@ -1,11 +1,8 @@
-"""Layers that run the user's own code: Lambda (a function) and TorchModule (any torch.nn.Module)."""
+"""Lambda: a function of tensors as a layer. Arithmetic on symbolic tensors adds these to a model graph."""
 import inspect
 
-from torch import nn
-
-from lamina.layers.base import Layer
-from lamina.layers.layout import IDENTITY
-from lamina.layers.symbolic import SymbolicTensor
+from lamina.engine.base_layer import Layer, TensorSpec
+from lamina.serialization import user_object
 from lamina.structure import flatten, map_structure
 
 
@@ -48,7 +45,7 @@ class Lambda(Layer):
             shape = self.output_shape_argument(map_structure(lambda t: t.shape, inputs))
         else:
             shape = (first.shape[0],) + tuple(self.output_shape_argument)
-        return SymbolicTensor(shape, first.dtype)
+        return TensorSpec(shape, first.dtype)
 
     def compute_mask(self, inputs, mask=None):
         return self.mask_function(inputs, mask) if callable(self.mask_function) else None
@@ -63,18 +60,10 @@ class Lambda(Layer):
     def from_config(cls, config, custom_objects=None):
         config = dict(config)
         name = config.pop("function")
-        function = _user_object(custom_objects, name, (
+        function = user_object(custom_objects, name, (
             f"Lambda layer '{config.get('name')}' needs its function '{name}', which is not stored in saved models. "
             f"Pass custom_objects={{'{name}': {name}}} (and safe_mode=False to load_model)."))
         return cls(function, **config)
-
-
-def _user_object(custom_objects, name, message):
-    """The object the user passed for `name` (code is never read from a file), or a ValueError with `message`."""
-    found = (custom_objects or {}).get(name)
-    if found is None:
-        raise ValueError(message)
-    return found
 
 
 def _has_signature(function):
@@ -83,59 +72,3 @@ def _has_signature(function):
     except (TypeError, ValueError):
         return False
     return True
-
-
-class TorchModule(Layer):
-    """Wraps any torch.nn.Module as a lamina layer, so it can be used in Sequential and functional models.
-
-    Its parameters are trainable weights and its floating-point buffers non-trainable weights, in the module's
-    own layouts. Example: Sequential([Input((3, 32, 32)), TorchModule(torchvision.models.resnet18())]).
-    A model holding one saves its weights; to load it pass custom_objects={'<module class name>': factory}, where
-    factory() returns a new module of the same architecture.
-    """
-
-    def __init__(self, module, **kwargs):
-        super().__init__(**kwargs)
-        if not isinstance(module, nn.Module):
-            raise TypeError(f"TorchModule wraps a torch.nn.Module, received {type(module).__name__}.")
-        self.module = module
-        self.trainable = self._trainable
-        self.built = True
-
-    def call(self, inputs):
-        return self.module(inputs)
-
-    def _own_weights(self, trainable_records):
-        if trainable_records:
-            return list(self.module.parameters())
-        return [buffer for buffer in self.module.buffers() if buffer.is_floating_point()]
-
-    def _weight_layouts(self):
-        return [(weight, IDENTITY) for weight in self._own_weights(True) + self._own_weights(False)]
-
-    def _sublayers(self):
-        return []
-
-    @property
-    def trainable(self):
-        return self._trainable
-
-    @trainable.setter
-    def trainable(self, value):
-        self._trainable = bool(value)
-        self.module.requires_grad_(self._trainable)
-
-    def get_config(self):
-        return {**super().get_config(), "module": type(self.module).__name__}
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        config = dict(config)
-        name = config.pop("module")
-        factory = _user_object(custom_objects, name, (
-            f"TorchModule layer '{config.get('name')}' wraps a '{name}', whose code is not stored in saved models. "
-            f"Pass custom_objects={{'{name}': factory}}, where factory() builds a new '{name}'."))
-        return cls(factory(), **config)
-
-
-TorchModuleWrapper = TorchModule

@@ -1,24 +1,30 @@
-"""Symbolic tensors and nodes: the graph a functional or Sequential model is made of."""
+"""Symbolic tensors and nodes: the graph a functional or Sequential model is made of.
+
+Calling a layer on a SymbolicTensor records a Node (the layer, its arguments and its symbolic outputs);
+arithmetic, indexing and graph-aware functions on symbolic tensors add Lambda layers to the graph.
+"""
+import functools
 import operator
 
+import numpy as np
 import torch
 
-from lamina import config
+from lamina.engine.base_layer import TensorSpec, is_symbolic
+from lamina.engine.lambda_layer import Lambda
+from lamina.structure import flatten, map_structure
 
 
 def _graph_operator(operation, reflected=False):
     """A SymbolicTensor method computing `operation` in a new Lambda layer of the graph (x * 2, x[:, 0], x + y)."""
 
     def method(self, *other):
-        from lamina.backend import graph  # the backend builds on layers: imported when first used
-
-        return graph.symbolic_operation(operation, self, *other, reflected=reflected)
+        return symbolic_operation(operation, self, *other, reflected=reflected)
 
     method.__name__ = f"__{'r' if reflected else ''}{operation.__name__}__"
     return method
 
 
-class SymbolicTensor:
+class SymbolicTensor(TensorSpec):
     """A placeholder for a tensor while a model is being defined.
 
     It has a shape (None for sizes only known when data arrives, such as the batch size) and a dtype, and
@@ -39,20 +45,23 @@ class SymbolicTensor:
     __neg__, __abs__ = _graph_operator(operator.neg), _graph_operator(operator.abs)
 
     def __init__(self, shape, dtype=None, node=None, index=0, name=None):
-        self.shape = tuple(None if size is None else int(size) for size in shape)
-        self.dtype = dtype if dtype is not None else config.floatx_dtype()
+        super().__init__(shape, dtype)
         self.node = node
         self.index = index
         self.name = name
 
     @property
-    def ndim(self):
-        return len(self.shape)
-
-    @property
     def layer(self):
         """The layer whose call produced this tensor."""
         return self.node.layer if self.node is not None else None
+
+    def record_layer_call(self, layer, *args, **kwargs):
+        """Adds `layer(*args, **kwargs)` to the graph: a Node, and symbolic outputs of the shapes it computes."""
+        inputs = args[0] if args else kwargs.pop("inputs")
+        specs = layer.symbolic_output_specs(inputs, *args[1:], **kwargs)
+        outputs = map_structure(lambda spec: SymbolicTensor(spec.shape, spec.dtype), specs)
+        Node(layer, (inputs,) + tuple(args[1:]), kwargs, outputs)
+        return outputs
 
     def __repr__(self):
         source = f", produced by '{self.layer.name}'" if self.node is not None else ""
@@ -76,13 +85,11 @@ class Node:
     """One call of a layer on symbolic tensors: its arguments and the symbolic outputs it produced."""
 
     def __init__(self, layer, args, kwargs, outputs):
-        from lamina.structure import flatten
-
         self.layer = layer
         self.args = args
         self.kwargs = kwargs
         self.outputs = outputs
-        self.input_tensors = [leaf for leaf in flatten([args, kwargs]) if isinstance(leaf, SymbolicTensor)]
+        self.input_tensors = [leaf for leaf in flatten([args, kwargs]) if is_symbolic(leaf)]
         self.output_tensors = flatten(outputs)
         for index, tensor in enumerate(self.output_tensors):
             tensor.node, tensor.index = self, index
@@ -93,11 +100,54 @@ class Node:
         return [tensor.node for tensor in self.input_tensors]
 
 
-def is_symbolic(value):
-    return isinstance(value, SymbolicTensor)
+class _Slot:
+    """Where the i-th symbolic argument goes when a graph-aware function runs on real tensors."""
+
+    def __init__(self, index):
+        self.index = index
 
 
-def meta_tensor(spec, fill):
-    """A meta-device tensor with spec's shape, unknown sizes replaced by `fill` (no memory, no compute)."""
-    shape = tuple(fill if size is None else size for size in spec.shape)
-    return torch.empty(shape, dtype=spec.dtype, device="meta")
+def graph_aware(function):
+    """Makes a tensor function also accept symbolic tensors, by adding a Lambda layer that calls it."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        symbolic = [leaf for leaf in flatten([list(args), kwargs]) if is_symbolic(leaf)]
+        if not symbolic:
+            return function(*args, **kwargs)
+        slots = {id(tensor): _Slot(index) for index, tensor in enumerate(symbolic)}
+        template = map_structure(lambda value: slots[id(value)] if is_symbolic(value) else value, [list(args), kwargs])
+
+        def call(inputs):
+            values = inputs if len(symbolic) > 1 else [inputs]
+            filled_args, filled_kwargs = map_structure(
+                lambda value: values[value.index] if isinstance(value, _Slot) else value, template)
+            return function(*filled_args, **filled_kwargs)
+
+        call.__name__ = function.__name__
+        return Lambda(call)(symbolic if len(symbolic) > 1 else symbolic[0])
+
+    return wrapper
+
+
+def symbolic_operation(operation, tensor, *other, reflected=False):
+    """operation(tensor, *other) (or operation(other, tensor) when reflected) as a Lambda layer of tensor's graph.
+
+    This is what arithmetic and indexing on symbolic tensors run: `model.output[:, 0]`, `2 * layer.output`,
+    `x - y`. Numpy arrays and tensors among `other` are moved to the computed tensor's device.
+    """
+
+    def compute(x, *rest):
+        rest = [_on_device_of(x, value) for value in rest]
+        return operation(*rest, x) if reflected else operation(x, *rest)
+
+    compute.__name__ = operation.__name__
+    return graph_aware(compute)(tensor, *other)
+
+
+def _on_device_of(tensor, value):
+    if isinstance(value, np.ndarray):
+        value = torch.as_tensor(value)
+        if value.is_floating_point() and tensor.is_floating_point():
+            value = value.to(tensor.dtype)
+    return value.to(tensor.device) if isinstance(value, torch.Tensor) and value.dim() else value

@@ -7,15 +7,48 @@ import numpy as np
 import torch
 from torch import nn
 
-from lamina import config, constraints as constraints_module, initializers, naming, regularizers
-from lamina.layers import layout as layouts
-from lamina.layers import legacy
-from lamina.layers.symbolic import Node, SymbolicTensor, is_symbolic, meta_tensor
+from lamina import config, constraints as constraints_module, initializers, legacy, naming, regularizers
+from lamina.engine import layout as layouts
 from lamina.serialization import Configurable, serialize
 from lamina.structure import flatten, map_structure, pack_like
 
 # Every layer class defined inside lamina, by class name, for from_config and model loading.
 BUILTIN_LAYERS = {}
+
+
+class TensorSpec:
+    """A tensor's shape (None for sizes not known yet, such as the batch size) and dtype, without values.
+
+    compute_output_spec returns these. Its subclass lamina.engine.symbolic.SymbolicTensor stands for a tensor of
+    a model being defined: a layer called on one hands the call to its `record_layer_call`, which adds a node to
+    the graph, so this module needs nothing of the graph.
+    """
+
+    def __init__(self, shape, dtype=None):
+        self.shape = tuple(None if size is None else int(size) for size in shape)
+        self.dtype = dtype if dtype is not None else config.floatx_dtype()
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    def record_layer_call(self, layer, *args, **kwargs):
+        raise TypeError(f"Layer '{layer.name}' was called on a TensorSpec, which only describes a shape and dtype. "
+                        f"Call layers on tensors from Input(...) (to define a model) or on data.")
+
+    def __repr__(self):
+        return f"<TensorSpec shape={self.shape}, dtype={str(self.dtype).replace('torch.', '')}>"
+
+
+def is_symbolic(value):
+    """Whether `value` stands for a tensor without values (a SymbolicTensor of a model being defined)."""
+    return isinstance(value, TensorSpec)
+
+
+def meta_tensor(spec, fill):
+    """A meta-device tensor with spec's shape, unknown sizes replaced by `fill` (no memory, no compute)."""
+    shape = tuple(fill if size is None else size for size in spec.shape)
+    return torch.empty(shape, dtype=spec.dtype, device="meta")
 
 
 class InputSpec:
@@ -35,7 +68,7 @@ class InputSpec:
         if rank_problem:
             raise ValueError(
                 f"Input {input_index} of layer '{layer.name}' ({type(layer).__name__}) is incompatible with the "
-                f"layer: expected {rank_problem}, found ndim={len(shape)}. Full shape received: {_shape_str(shape)}."
+                f"layer: expected {rank_problem}, found ndim={len(shape)}. Full shape received: {format_shape(shape)}."
                 f"{layer.rank_hint(shape)}"
             )
         for axis, size in self.axes.items():
@@ -44,16 +77,17 @@ class InputSpec:
                 raise ValueError(
                     f"Input {input_index} of layer '{layer.name}' ({type(layer).__name__}) is incompatible with "
                     f"the layer: expected axis {axis} of the input to have size {size}, but received an input "
-                    f"of shape {_shape_str(shape)}. The layer's weights were created for inputs of size {size} "
+                    f"of shape {format_shape(shape)}. The layer's weights were created for inputs of size {size} "
                     f"on that axis; use a new layer for inputs of another size."
                 )
 
 
-def _shape_str(shape):
+def format_shape(shape):
+    """A shape as Python writes a tuple, with None for unknown sizes: (None, 3)."""
     return "(" + ", ".join("None" if size is None else str(size) for size in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
-def _call_arguments(layer_class):
+def accepted_call_arguments(layer_class):
     """Which of `training` and `mask` a layer class's call() accepts, cached on the class itself (a module-level
     table would keep every user-defined layer class, and the namespace of the script or notebook that defined
     it, alive for the whole session)."""
@@ -87,7 +121,7 @@ class Layer(nn.Module, Configurable):
         ...         return inputs * self.scale
     """
 
-    # Keras 1 argument names this layer accepts (see lamina.layers.legacy.arguments).
+    # Keras 1 argument names this layer accepts (see lamina.legacy.arguments).
     legacy_arguments = {}
     # Whether the layer passes an incoming mask on unchanged (compute_mask's default).
     supports_masking = False
@@ -377,8 +411,9 @@ class Layer(nn.Module, Configurable):
 
     # ---------------------------------------------------------------- calling
     def __call__(self, *args, **kwargs):
-        if any(is_symbolic(leaf) for leaf in flatten([list(args), kwargs])):
-            return self._symbolic_call(*args, **kwargs)
+        symbolic = next((leaf for leaf in flatten([list(args), kwargs]) if is_symbolic(leaf)), None)
+        if symbolic is not None:
+            return symbolic.record_layer_call(self, *args, **kwargs)
         inputs = _to_tensors(args[0]) if args else kwargs.pop("inputs")
         if not self.built:
             self._build_for(inputs)
@@ -402,7 +437,7 @@ class Layer(nn.Module, Configurable):
 
     def _call_kwargs(self, kwargs, mask):
         """kwargs for call(): `training` resolved from the module mode, `mask` when given; only if accepted."""
-        accepts_training, accepts_mask = _call_arguments(type(self))
+        accepts_training, accepts_mask = accepted_call_arguments(type(self))
         kwargs = dict(kwargs)
         if accepts_training:
             if kwargs.get("training") is None:
@@ -428,8 +463,9 @@ class Layer(nn.Module, Configurable):
             if spec is not None:
                 spec.check(self, shape, index)
 
-    def _symbolic_call(self, *args, **kwargs):
-        inputs = args[0] if args else kwargs.pop("inputs")
+    def symbolic_output_specs(self, inputs, *args, **kwargs):
+        """The output specs of a call on symbolic inputs, after building the layer and checking its input spec
+        (what a model graph records when the layer is called on Input tensors)."""
         for leaf in flatten(inputs):
             if not is_symbolic(leaf):
                 raise TypeError(
@@ -443,9 +479,7 @@ class Layer(nn.Module, Configurable):
             self.built = True
         if self.input_spec is not None:
             self._check_input_spec(shapes)
-        outputs = self.compute_output_spec(inputs, *args[1:], **kwargs)
-        Node(self, (inputs,) + tuple(args[1:]), kwargs, outputs)
-        return outputs
+        return self.compute_output_spec(inputs, *args, **kwargs)
 
     def compute_output_shape(self, input_shape):
         """Output shape(s) for an input shape; by default found by running call() on meta tensors."""
@@ -453,7 +487,7 @@ class Layer(nn.Module, Configurable):
         return map_structure(lambda t: t.shape, self.compute_output_spec(specs))
 
     def compute_output_spec(self, inputs, *args, **kwargs):
-        """Symbolic outputs for symbolic inputs, found by running call() on meta-device tensors.
+        """TensorSpecs of the outputs for TensorSpecs of the inputs, found by running call() on meta-device tensors.
 
         Sizes that are unknown (None) are filled with two different values; output sizes that change with
         them are unknown too. No memory is allocated and no arithmetic is done.
@@ -467,7 +501,7 @@ class Layer(nn.Module, Configurable):
             return _specs_from_shapes(shapes, flatten(inputs)[0].dtype)
         first, second = (self._meta_outputs(inputs, args, kwargs, fill) for fill in (2, 3))
         return pack_like(first, [
-            SymbolicTensor(tuple(a if a == b else None for a, b in zip(x.shape, y.shape)), x.dtype)
+            TensorSpec(tuple(a if a == b else None for a, b in zip(x.shape, y.shape)), x.dtype)
             for x, y in zip(flatten(first), flatten(second))
         ])
 
@@ -487,7 +521,7 @@ class Layer(nn.Module, Configurable):
             except (RuntimeError, IndexError) as error:
                 raise ValueError(
                     f"Layer '{self.name}' ({type(self).__name__}) cannot be applied to an input of shape "
-                    f"{map_structure(lambda t: _shape_str(t.shape), inputs)}: {error}"
+                    f"{map_structure(lambda t: format_shape(t.shape), inputs)}: {error}"
                 ) from error
 
     # ---------------------------------------------------------------- graph properties
@@ -551,7 +585,7 @@ def _is_shape(value):
 
 def _specs_from_shapes(shapes, dtype):
     if isinstance(shapes, tuple) and _is_shape(shapes):
-        return SymbolicTensor(shapes, dtype)
+        return TensorSpec(shapes, dtype)
     return [_specs_from_shapes(shape, dtype) for shape in shapes]
 
 

@@ -1,42 +1,14 @@
-"""A model's architecture as JSON-able config, and back: no code is executed to rebuild it.
+"""A functional model's architecture as JSON-able config, and back: no code is executed to rebuild it.
 
-Functional config: the layers' configs, then the nodes in execution order; a tensor is referenced as
-[node position, output index]. Sequential config: the layers' configs and the input shape.
+The config lists the layers' configs, then the nodes in execution order; a tensor is referenced as
+[node position, output index].
 """
-import inspect
-
-from lamina.layers.base import BUILTIN_LAYERS
-from lamina.layers.input_layer import InputLayer
-from lamina.layers.symbolic import is_symbolic
+from lamina.engine.base_layer import is_symbolic
+from lamina.engine.input_layer import InputLayer
+from lamina.engine.serialization import deserialize_layer, serialize_layer
 from lamina.structure import flatten, map_structure
 
 _TENSOR = "__tensor__"
-
-
-def serialize_layer(layer):
-    return {"class_name": type(layer).__name__, "config": layer.get_config()}
-
-
-def deserialize_layer(spec, custom_objects=None):
-    """A layer from {'class_name', 'config'}: built-in classes, or classes passed in custom_objects."""
-    from lamina.models.functional import Model
-    from lamina.models.sequential import Sequential
-
-    from lamina.saving import get_registered_objects
-
-    name = spec.get("class_name")
-    classes = {"Functional": Model, "Model": Model, "Sequential": Sequential, **BUILTIN_LAYERS,
-               **get_registered_objects(), **(custom_objects or {})}
-    cls = classes.get(name)
-    if cls is None:
-        raise ValueError(
-            f"Unknown layer class '{name}'. If it is a custom layer, pass custom_objects={{'{name}': {name}}} "
-            f"(or register the class with @lamina.saving.register_serializable())."
-        )
-    config = spec.get("config", {})
-    if "custom_objects" in inspect.signature(cls.from_config).parameters:
-        return cls.from_config(config, custom_objects=custom_objects)
-    return cls.from_config(config)
 
 
 def functional_config(model):

@@ -1,0 +1,123 @@
+"""A model graph's nodes between its inputs and outputs, in execution order, and running them on tensors."""
+import functools
+
+from torch import nn
+
+from lamina.engine.base_layer import Layer, accepted_call_arguments, format_shape, is_symbolic
+from lamina.engine.input_layer import InputLayer
+from lamina.structure import flatten, map_structure, pack_like
+
+
+class Graph:
+    """The nodes between a model's inputs and outputs, in an order that computes each before its users."""
+
+    def __init__(self, inputs, outputs, model_name):
+        self.nested_inputs, self.nested_outputs = inputs, outputs
+        self.inputs, self.outputs = flatten(inputs), flatten(outputs)
+        input_ids = {id(t) for t in self.inputs}
+        self.nodes = _topological_nodes(self.outputs, input_ids, model_name)
+        self.layers = [t.layer for t in self.inputs]
+        for node in self.nodes:
+            if node.layer not in self.layers:
+                self.layers.append(node.layer)
+        self._input_ids = [id(t) for t in self.inputs]
+        self._output_ids = [id(t) for t in self.outputs]
+
+    def run(self, input_values, training, input_mask=None):
+        values = dict(zip(self._input_ids, input_values))
+        masks = dict(zip(self._input_ids, flatten(input_mask))) if input_mask is not None else {}
+        for layer in self.layers:
+            if layer._activity_losses:
+                layer._activity_losses.clear()
+        for step in self.steps:
+            step.run(values, masks, training)
+        return pack_like(self.nested_outputs, [values[i] for i in self._output_ids])
+
+    @functools.cached_property
+    def steps(self):
+        return [_Step(node) for node in self.nodes]
+
+
+class _Step:
+    """One node, prepared for fast repeated execution (the common one-input, no-keyword case has no lookups)."""
+
+    def __init__(self, node):
+        self.layer = node.layer
+        self.node = node
+        self.accepts_training, self.accepts_mask = accepted_call_arguments(type(node.layer))
+        self.single_input = id(node.args[0]) if len(node.args) == 1 and is_symbolic(node.args[0]) and not node.kwargs else None
+        self.output_ids = [id(t) for t in node.output_tensors]
+        self.default_mask = type(node.layer).compute_mask is Layer.compute_mask
+
+    def run(self, values, masks, training):
+        layer = self.layer
+        if self.single_input is not None:
+            inputs = values[self.single_input]
+            mask = masks.get(self.single_input)
+            kwargs = {"training": training} if self.accepts_training else {}
+            if mask is not None and self.accepts_mask:
+                kwargs["mask"] = mask
+            outputs = nn.Module.__call__(layer, inputs, **kwargs)
+        else:
+            inputs, outputs, mask = self._run_general(values, masks, training)
+        if mask is None and self.default_mask:
+            output_mask = None
+        else:
+            output_mask = layer.compute_mask(inputs, mask)
+        if len(self.output_ids) == 1:
+            values[self.output_ids[0]] = outputs
+            if output_mask is not None:
+                masks[self.output_ids[0]] = output_mask
+            return
+        flat_outputs = flatten(outputs)
+        flat_masks = output_mask if isinstance(output_mask, list) else [output_mask] * len(flat_outputs)
+        for output_id, value, value_mask in zip(self.output_ids, flat_outputs, flat_masks):
+            values[output_id] = value
+            if value_mask is not None:
+                masks[output_id] = value_mask
+
+    def _run_general(self, values, masks, training):
+        node = self.node
+
+        def lookup(value):
+            return values[id(value)] if is_symbolic(value) else value
+
+        inputs = map_structure(lookup, node.args[0])
+        extra_args = map_structure(lookup, list(node.args[1:]))
+        kwargs = {key: map_structure(lookup, value) for key, value in node.kwargs.items()}
+        flat_masks = [masks.get(id(t)) if is_symbolic(t) else None for t in flatten(node.args[0])]
+        mask = None
+        if any(m is not None for m in flat_masks):
+            mask = pack_like(node.args[0], flat_masks) if isinstance(node.args[0], (list, tuple)) else flat_masks[0]
+        kwargs.setdefault("training", training)
+        outputs = nn.Module.__call__(self.layer, inputs, *extra_args, **self.layer._call_kwargs(kwargs, mask))
+        return inputs, outputs, mask
+
+
+def _topological_nodes(outputs, input_ids, model_name):
+    """Nodes needed for `outputs`, parents first; raises if an output depends on an Input not in the model."""
+    order, done = [], set()
+    stack = [(t.node, False) for t in reversed(outputs)]
+    while stack:
+        node, expanded = stack.pop()
+        if id(node) in done:
+            continue
+        if expanded:
+            done.add(id(node))
+            order.append(node)
+            continue
+        if isinstance(node.layer, InputLayer):
+            tensor = node.output_tensors[0]
+            if id(tensor) not in input_ids:
+                raise ValueError(
+                    f"Model '{model_name}': an output is not connected to the model's inputs; it depends on "
+                    f"Input '{tensor.name}' {format_shape(tensor.shape)}, which is not in `inputs`. Add it to "
+                    f"Model(inputs=[...]) or build the output from the given inputs."
+                )
+            done.add(id(node))
+            continue
+        stack.append((node, True))
+        for tensor in reversed(node.input_tensors):
+            if id(tensor.node) not in done:
+                stack.append((tensor.node, False))
+    return order
