@@ -26,7 +26,8 @@ REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "none", None)
 
 def align_ranks(y_true, y_pred):
     """y_true as a tensor of y_pred's dtype and rank, when they differ only by a trailing axis of size 1."""
-    y_true = torch.as_tensor(y_true, device=y_pred.device).to(y_pred.dtype)
+    if not (isinstance(y_true, torch.Tensor) and y_true.dtype == y_pred.dtype and y_true.device == y_pred.device):
+        y_true = torch.as_tensor(y_true, device=y_pred.device).to(y_pred.dtype)  # costs ~5 us even when a no-op
     if y_true.ndim == y_pred.ndim - 1 and y_pred.shape[-1] == 1:
         y_true = y_true.unsqueeze(-1)
     elif y_true.ndim == y_pred.ndim + 1 and y_true.shape[-1] == 1:

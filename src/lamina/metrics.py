@@ -52,7 +52,8 @@ class Mean(Metric):
         self.reset_state()
 
     def reset_state(self):
-        self.total = self.count = None
+        self.total, self.count = None, 0
+        self._pending, self._pending_scales = [], []
 
     def update_state(self, values, sample_weight=None):
         values = torch.as_tensor(values).detach()
@@ -64,18 +65,43 @@ class Mean(Metric):
 
     def add(self, total, count, scale=1):
         """Adds scale * total (a device scalar) and count (a Python number, so no host-to-device copy, or a
-        tensor) to the running sums, kept on total's device in float64 (float32 on MPS)."""
-        if self.total is None:
-            self.total, self.count = torch.zeros((), dtype=_accumulator_dtype(total.device), device=total.device), 0
-        self.total.add_(total, alpha=scale)
+        tensor) to the running sums.
+
+        The batch totals wait in a list and are summed, in float64 (float32 on MPS) on their device, in one op
+        every `FLUSH_EVERY` batches and when the result is read: a training step pays for a list append rather
+        than for a tensor op (a tenth of a small model's step).
+        """
+        self._pending.append(total)
+        self._pending_scales.append(scale)
         self.count = count + self.count
+        if len(self._pending) == FLUSH_EVERY:
+            self._flush()
+
+    def _flush(self):
+        if not self._pending:
+            return
+        values = torch.stack(self._pending)
+        dtype = _accumulator_dtype(values.device)
+        scales = torch.tensor(self._pending_scales, dtype=dtype, device=values.device)
+        batch_total = values.to(dtype) @ scales
+        self.total = batch_total if self.total is None else self.total + batch_total
+        self._pending, self._pending_scales = [], []
+
+    def is_empty(self):
+        """Whether nothing was added since the last reset."""
+        return self.total is None and not self._pending
 
     def result(self):
+        self._flush()
         if self.total is None:
             return torch.tensor(0.0, dtype=torch.float64)
         if isinstance(self.count, torch.Tensor):
             return _divide_no_nan(self.total, self.count)
         return self.total / self.count if self.count else torch.zeros_like(self.total)
+
+
+# Batch totals a Mean holds before summing them (one op per this many batches).
+FLUSH_EVERY = 256
 
 
 class MeanMetricWrapper(Mean):

@@ -1,7 +1,9 @@
 """A model graph's nodes between its inputs and outputs, in execution order, and running them on tensors."""
 import functools
 
+import torch
 from torch import nn
+from torch.nn.modules import module as torch_modules
 
 from lamina.engine.base_layer import Layer, accepted_call_arguments, format_shape, is_symbolic
 from lamina.engine.input_layer import InputLayer
@@ -23,19 +25,65 @@ class Graph:
         self._input_ids = [id(t) for t in self.inputs]
         self._output_ids = [id(t) for t in self.outputs]
 
-    def run(self, input_values, training, input_mask=None):
-        values = dict(zip(self._input_ids, input_values))
+    def run(self, input_values, training, input_mask=None, values=None):
+        """The outputs for a list of input tensors. `values`, a dict, receives every tensor of the graph by the
+        id of its symbolic tensor (for a loss that reads inner layers' outputs; see lamina.engine.symbolic)."""
+        if values is None:
+            if self.chain is not None and input_mask is None and not needs_module_calls():
+                return self._run_chain(input_values[0], training)
+            values = {}
+        values.update(zip(self._input_ids, input_values))
         masks = dict(zip(self._input_ids, flatten(input_mask))) if input_mask is not None else {}
         for layer in self.layers:
             if layer._activity_losses:
                 layer._activity_losses.clear()
         for step in self.steps:
-            step.run(values, masks, training)
+            if step.output_ids[0] not in values:  # a branch run for a loss skips what the pass computed
+                step.run(values, masks, training)
         return pack_like(self.nested_outputs, [values[i] for i in self._output_ids])
 
     @functools.cached_property
     def steps(self):
         return [_Step(node) for node in self.nodes]
+
+    def branch_to(self, tensor):
+        """The Graph from this graph's inputs to `tensor` (cached); a ValueError if the inputs cannot reach it."""
+        branches = self.__dict__.setdefault("_branches", {})
+        if id(tensor) not in branches:
+            branches[id(tensor)] = (tensor, Graph(self.nested_inputs, tensor, "the loss"))
+        return branches[id(tensor)][1]
+
+    @functools.cached_property
+    def chain(self):
+        """(layer, layer.call, whether call takes `training`) per node when the graph is a chain (each node's only
+        argument is the previous node's only output, no masks, one input and one output), else None.
+
+        A chain runs as one loop of direct call()s (the seed models are chains); with hooks, a tracer or an
+        activity regularizer, each layer goes through nn.Module.__call__ instead, as in the general path.
+        """
+        previous = self.nested_inputs
+        chain = []
+        for node in self.nodes:
+            layer = node.layer
+            single = len(node.args) == 1 and node.args[0] is previous and not node.kwargs
+            if not (single and node.outputs is node.output_tensors[0] and len(node.output_tensors) == 1
+                    and type(layer).compute_mask is Layer.compute_mask and type(layer).forward is Layer.forward):
+                return None
+            chain.append((layer, layer.call, accepted_call_arguments(type(layer))[0]))
+            previous = node.outputs
+        return chain if previous is self.nested_outputs and self.nodes else None
+
+    def _run_chain(self, value, training):
+        for layer, call, takes_training in self.chain:
+            if layer._activity_losses:
+                layer._activity_losses.clear()
+            if has_hooks(layer) or layer.activity_regularizer is not None or layer._compiled_call_impl is not None:
+                value = nn.Module.__call__(layer, value, **({"training": training} if takes_training else {}))
+            elif takes_training:
+                value = call(value, training=training)
+            else:
+                value = call(value)
+        return value
 
 
 class _Step:
@@ -92,6 +140,21 @@ class _Step:
         kwargs.setdefault("training", training)
         outputs = nn.Module.__call__(self.layer, inputs, *extra_args, **self.layer._call_kwargs(kwargs, mask))
         return inputs, outputs, mask
+
+
+def has_hooks(module):
+    """Whether forward or backward hooks are registered on this module (so it must be called through
+    nn.Module.__call__, which runs them)."""
+    return bool(module._forward_hooks or module._forward_pre_hooks or module._backward_hooks
+                or module._backward_pre_hooks)
+
+
+def needs_module_calls():
+    """Whether every module call must go through nn.Module.__call__: global hooks are registered or a tracer
+    (torch.jit.trace) runs."""
+    return bool(torch_modules._global_forward_hooks or torch_modules._global_forward_pre_hooks
+                or torch_modules._global_backward_hooks or torch_modules._global_backward_pre_hooks
+                or torch._C._get_tracing_state())
 
 
 def _topological_nodes(outputs, input_ids, model_name):

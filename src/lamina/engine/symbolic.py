@@ -3,6 +3,7 @@
 Calling a layer on a SymbolicTensor records a Node (the layer, its arguments and its symbolic outputs);
 arithmetic, indexing and graph-aware functions on symbolic tensors add Lambda layers to the graph.
 """
+import contextvars
 import functools
 import operator
 
@@ -107,14 +108,77 @@ class _Slot:
         self.index = index
 
 
+class GraphValues:
+    """The values a model graph's symbolic tensors take in one forward pass (by id), bound while a loss runs.
+
+    Keras 1 evaluated losses on the graph, so a loss could close over inner layers' outputs (the variational
+    autoencoder's `K.mean(1 + z_log_var - K.square(z_mean) - K.exp(z_log_var))`). While values are bound,
+    arithmetic and K.* functions on those symbolic tensors compute on their values instead of adding layers. A
+    tensor the outputs do not need is computed from the same pass's values when the loss first asks for it.
+    `used` tells whether the loss read any.
+
+    Args:
+        graph: the model's Graph; `values` holds its inputs' values (and, after the run, every tensor's).
+        training: the mode the pass runs in (for the tensors computed on demand).
+    """
+
+    def __init__(self, graph, training):
+        self.graph, self.training = graph, training
+        self.values = {}
+        self.used = False
+
+    def value_of(self, tensor):
+        if self.graph is None:
+            raise TypeError(
+                f"The loss uses {tensor}, a symbolic output of a model's layer (a Keras 1 loss closing over it), "
+                f"whose value is not kept here (jit_compile=True, or a train_step of your own calling "
+                f"compute_loss). Compile without jit_compile and keep the built-in train_step, or add the term "
+                f"inside the model with add_loss().")
+        if id(tensor) not in self.values:
+            try:
+                branch = self.graph.branch_to(tensor)
+            except ValueError:
+                raise ValueError(f"The loss uses {tensor}, which is not a tensor of the model being trained: a "
+                                 f"loss can use the outputs of the model's own layers only.") from None
+            branch.run([self.values[id(t)] for t in branch.inputs], self.training, values=self.values)
+        self.used = True
+        return self.values[id(tensor)]
+
+
+# Bound while a loss runs without a forward pass's values: symbolic tensors in the loss are then an error.
+NO_VALUES = GraphValues(None, None)
+
+_BOUND_VALUES = contextvars.ContextVar("lamina_bound_graph_values", default=None)
+
+
+def bind_values(values):
+    """Binds a GraphValues (or NO_VALUES) until unbind_values(the returned token); see GraphValues."""
+    return _BOUND_VALUES.set(values)
+
+
+def unbind_values(token):
+    _BOUND_VALUES.reset(token)
+
+
+def values_bound():
+    """Whether a GraphValues is bound (a loss is running)."""
+    return _BOUND_VALUES.get() is not None
+
+
 def graph_aware(function):
-    """Makes a tensor function also accept symbolic tensors, by adding a Lambda layer that calls it."""
+    """Makes a tensor function also accept symbolic tensors, by adding a Lambda layer that calls it (or, while
+    a loss runs with bound graph values, by calling it on the symbolic tensors' values)."""
 
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
         symbolic = [leaf for leaf in flatten([list(args), kwargs]) if is_symbolic(leaf)]
         if not symbolic:
             return function(*args, **kwargs)
+        bound = _BOUND_VALUES.get()
+        if bound is not None:
+            filled_args, filled_kwargs = map_structure(
+                lambda value: bound.value_of(value) if is_symbolic(value) else value, [list(args), kwargs])
+            return function(*filled_args, **filled_kwargs)
         slots = {id(tensor): _Slot(index) for index, tensor in enumerate(symbolic)}
         template = map_structure(lambda value: slots[id(value)] if is_symbolic(value) else value, [list(args), kwargs])
 

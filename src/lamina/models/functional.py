@@ -1,14 +1,16 @@
 """Model: a graph of layer calls from inputs to outputs, run as one nn.Module."""
+import functools
 import json
 import os
 import warnings
 
 import numpy as np
 import torch
+from torch import nn
 
 from lamina import config, model_file, naming
 from lamina.engine.base_layer import Layer, format_shape, is_symbolic
-from lamina.engine.graph import Graph
+from lamina.engine.graph import Graph, has_hooks, needs_module_calls
 from lamina.engine.input_layer import InputLayer
 from lamina.identifiers import nearest_suggestion
 from lamina.legacy import LegacyArgumentWarning
@@ -78,6 +80,20 @@ class Model(Trainer, Layer):
                 f"Model '{self.name}' has no graph: create it with Model(inputs, outputs) or override call()."
             )
         return self._graph.run(self._check_inputs(inputs), self.training if training is None else training, mask)
+
+    def _training_forward(self):
+        """The forward function fit/evaluate call: the graph run directly, without nn.Module.__call__'s frames,
+        for a plain functional or Sequential model (a subclass with its own call() goes through __call__)."""
+        plain = type(self).call is Model.call and type(self).forward is Layer.forward and self._graph is not None
+        return self._run_graph if plain else functools.partial(nn.Module.__call__, self)
+
+    def _run_graph(self, inputs, training, values=None):
+        """The model's outputs for `inputs`; nn.Module.__call__ is skipped unless hooks, a tracer, a compiled
+        call or an activity regularizer need it. `values` (a dict) receives every graph tensor's value."""
+        if values is None and (has_hooks(self) or needs_module_calls() or self.activity_regularizer is not None
+                               or self._compiled_call_impl is not None):
+            return nn.Module.__call__(self, inputs, training=training)
+        return self._graph.run(self._check_inputs(inputs), training, values=values)
 
     def _check_inputs(self, inputs):
         """Matches the data to the model's Inputs; converts numpy; checks ranks and fixed sizes."""

@@ -112,7 +112,6 @@ class Optimizer(Configurable):
         for param in self.params:
             param.grad = None
 
-    @torch.no_grad()
     def step(self, grad_scaler=None):
         """Clips the gradients, applies weight decay and the torch.optim step with the current learning rate.
 
@@ -125,16 +124,19 @@ class Optimizer(Configurable):
             return
         if grad_scaler is not None:
             grad_scaler.unscale_(self.torch_optimizer)
-        gradients = [p.grad for p in self.params if p.grad is not None]
-        if gradients:
-            self.clip(gradients)
+        if self.clipvalue is not None or self.clipnorm is not None or self.global_clipnorm is not None:
+            gradients = [p.grad for p in self.params if p.grad is not None]
+            if gradients:
+                with torch.no_grad():
+                    self.clip(gradients)
         rate = self.current_learning_rate()
         for group in self.torch_optimizer.param_groups:
             group["lr"] = rate
         if self.weight_decay and not self.decay_in_torch():
             decayed = [p for p in self.params if p.grad is not None]
-            torch._foreach_mul_(decayed, 1.0 - rate * self.weight_decay)
-        if grad_scaler is None:
+            with torch.no_grad():
+                torch._foreach_mul_(decayed, 1.0 - rate * self.weight_decay)
+        if grad_scaler is None:  # torch.optim's step runs under no_grad itself
             self.torch_optimizer.step()
         else:
             grad_scaler.step(self.torch_optimizer)

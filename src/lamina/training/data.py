@@ -162,10 +162,14 @@ class ArrayData:
             batches = (order[start:start + self.batch_size] for start in range(0, self.size, self.batch_size))
         else:
             batches = (slice(start, start + self.batch_size) for start in range(0, self.size, self.batch_size))
+        x, y, sample_weight = self.x, self.y, self.sample_weight
+        if isinstance(x, torch.Tensor) and isinstance(y, torch.Tensor) and sample_weight is None:
+            for index in batches:  # the common case, without structure walks (the step of a small model is ~50 us)
+                yield x[index], y[index], None
+            return
         for index in batches:
-            yield (map_structure(lambda t: t[index], self.x),
-                   None if self.y is None else map_structure(lambda t: t[index], self.y),
-                   None if self.sample_weight is None else self.sample_weight[index])
+            yield (map_structure(lambda t: t[index], x), None if y is None else map_structure(lambda t: t[index], y),
+                   None if sample_weight is None else sample_weight[index])
 
 
 def check_batch_size(batch_size):

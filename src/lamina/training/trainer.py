@@ -11,6 +11,7 @@ from lamina import config, losses as losses_module, optimizers
 from lamina.callbacks.base import CallbackList
 from lamina.callbacks.history import History, ProgbarLogger
 from lamina.engine.base_layer import Layer
+from lamina.engine.symbolic import NO_VALUES, GraphValues, bind_values, unbind_values, values_bound
 from lamina.legacy import LegacyArgumentWarning
 from lamina.metrics import Mean
 from lamina.structure import flatten, map_structure
@@ -26,7 +27,7 @@ class MeanTracker(Mean):
         self.add(value.detach(), weight, scale=weight)
 
     def result(self):
-        return torch.tensor(float("nan")) if self.total is None else super().result()
+        return torch.tensor(float("nan")) if self.is_empty() else super().result()
 
 
 def _legacy_epochs(kwargs, epochs, method):
@@ -59,6 +60,13 @@ def _autocast_for(precision, device):
                          "'bf16-mixed' or '32'.")
     dtype = torch.bfloat16 if precision == "bf16-mixed" else torch.float16
     return functools.partial(torch.autocast, device.type, dtype=dtype)
+
+
+def _any_activity_losses(layers):
+    for layer in layers:
+        if layer._activity_losses:
+            return True
+    return False
 
 
 class Trainer:
@@ -110,8 +118,13 @@ class Trainer:
         self._autocast = _autocast_for(precision, self._device)
         self._grad_scaler = torch.amp.GradScaler(self._device.type) if precision == "16-mixed" else None
         # Not registered as a submodule: a compiled wrapper would otherwise appear in state_dict().
-        forward = functools.partial(torch.nn.Module.__call__, self)
-        object.__setattr__(self, "_forward", torch.compile(forward) if jit_compile else forward)
+        forward = torch.compile(functools.partial(torch.nn.Module.__call__, self)) if jit_compile else \
+            self._training_forward()
+        object.__setattr__(self, "_forward", forward)
+        # Whether the loss reads inner layers' outputs (a Keras 1 loss closing over them): found on the first
+        # batch, which keeps the graph's values; False when they cannot be kept (compiled or subclassed models).
+        self._loss_reads_graph = None if self._graph is not None and not jit_compile else False
+        self._single_output = len(output_names) == 1
         all_layers = [module for module in self.modules() if isinstance(module, Layer)]
         records = [record for layer in all_layers for record in layer._weight_records.values()]
         self._has_constraints = any(record.constraint is not None for record in records)
@@ -142,8 +155,7 @@ class Trainer:
         """One optimisation step on a batch (x, y, sample_weight); returns nothing, updates the metrics."""
         x, y, sample_weight = data
         with self._autocast():
-            y_pred = self._forward(x, training=True)
-            loss = self.compute_loss(x, y, y_pred, sample_weight)
+            y_pred, loss = self._forward_and_loss(x, y, sample_weight, training=True)
         self.optimizer.zero_grad()
         if not loss.requires_grad:  # nothing trainable (a frozen model): nothing to update
             self.optimizer.step()
@@ -160,9 +172,25 @@ class Trainer:
     def test_step(self, data):
         x, y, sample_weight = data
         with self._autocast():
-            y_pred = self._forward(x, training=False)
-            loss = self.compute_loss(x, y, y_pred, sample_weight)
+            y_pred, loss = self._forward_and_loss(x, y, sample_weight, training=False)
         self.compute_metrics(x, y, y_pred, sample_weight, loss)
+
+    def _forward_and_loss(self, x, y, sample_weight, training):
+        """(y_pred, loss). When the loss reads inner layers' symbolic outputs (or on the first batch, to find out),
+        the forward pass keeps every graph tensor's value and binds them while the loss runs."""
+        if self._loss_reads_graph is False:
+            y_pred = self._forward(x, training=training)
+            return y_pred, self.compute_loss(x, y, y_pred, sample_weight)
+        values = GraphValues(self._graph, training)
+        y_pred = self._run_graph(x, training, values.values)
+        token = bind_values(values)
+        try:
+            loss = self.compute_loss(x, y, y_pred, sample_weight)
+        finally:
+            unbind_values(token)
+        if self._loss_reads_graph is None:
+            self._loss_reads_graph = values.used
+        return y_pred, loss
 
     def predict_step(self, data):
         x = data[0] if isinstance(data, tuple) else data
@@ -171,11 +199,22 @@ class Trainer:
 
     def _per_output(self, y, y_pred):
         """(targets, predictions) as lists with one entry per output; a dict y is matched by output name."""
+        if self._single_output and isinstance(y, torch.Tensor) and isinstance(y_pred, torch.Tensor):
+            return [y], [y_pred]
         count = len(self._output_names)
         return targets.as_list(y, count, self._output_names), targets.as_list(y_pred, count)
 
     def compute_loss(self, x, y, y_pred, sample_weight=None):
         """The total loss: weighted per-output losses plus regularization penalties."""
+        if values_bound():
+            return self._total_loss(y, y_pred, sample_weight)
+        token = bind_values(NO_VALUES)  # symbolic tensors in the loss: a clear error, not a graph being built
+        try:
+            return self._total_loss(y, y_pred, sample_weight)
+        finally:
+            unbind_values(token)
+
+    def _total_loss(self, y, y_pred, sample_weight):
         y_true, outputs = self._per_output(y, y_pred)
         if self._metrics is None:
             targets.check_shapes(self, y_true, outputs, self._loss_functions)
@@ -185,7 +224,7 @@ class Trainer:
                 loss = loss_function(truth, prediction, sample_weight)
                 loss = loss if weight == 1 else weight * loss
                 total = loss if total is None else total + loss
-        if self._has_weight_penalties or any(layer._activity_losses for layer in self._all_layers):
+        if self._has_weight_penalties or _any_activity_losses(self._all_layers):
             penalties = self.losses
             if penalties:
                 total = sum(penalties) if total is None else total + sum(penalties)
@@ -195,7 +234,7 @@ class Trainer:
         y_true, outputs = self._per_output(y, y_pred)
         if self._metrics is None:
             self._metrics = targets.resolve_metrics(self, y_true, outputs)
-        batch_size = int(flatten(x)[0].shape[0])
+        batch_size = int((x if isinstance(x, torch.Tensor) else flatten(x)[0]).shape[0])
         self._loss_tracker.update_state(loss, batch_size)
         for index, metric, weighted in self._metrics:
             if y_true[index] is not None:
