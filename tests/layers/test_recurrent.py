@@ -328,10 +328,13 @@ def test_input_and_argument_errors_name_the_layer_and_the_fix():
 
 
 def test_dropout_uses_one_mask_per_sequence():
-    # Without recurrence, a constant sequence gives the same output at every step iff the mask is shared.
-    layer = SimpleRNN(4, activation=None, recurrent_initializer="zeros", use_bias=False, dropout=0.5,
-                      return_sequences=True)
+    # Identity kernel, no recurrence, bias or activation: each step outputs its dropped input of ones, the mask
+    # itself, exactly (every sum holds one nonzero product, 1 / (1 - 0.5) = 2), so the steps compare bitwise on any
+    # CPU. A general kernel would not: steps are rows of one matrix product, rounded differently per SIMD lane.
+    layer = SimpleRNN(5, activation=None, kernel_initializer="identity", recurrent_initializer="zeros",
+                      use_bias=False, dropout=0.5, return_sequences=True)
     outputs = layer(torch.ones(8, 6, 5), training=True)
+    assert set(outputs.unique().tolist()) == {0.0, 2.0}
     assert torch.equal(outputs, outputs[:, :1].expand_as(outputs))
     assert not torch.equal(outputs, layer(torch.ones(8, 6, 5), training=False))
     recurrent_dropout = LSTM(3, recurrent_dropout=0.5, return_sequences=True)
