@@ -70,8 +70,9 @@ class Word2Vec:
     """
 
     # A round's jobs see each other's updates only when the round ends. With 4 x 500 words the loss curve
-    # equals sequential training's; 4 x 2000 overshoots on small vocabularies and 4 x 10000 (gensim's job
-    # size) can diverge in skip-gram (docs/word2vec.md). Four jobs per round let up to four workers help.
+    # equals sequential training's; 4 x 2000 overshoots (a 60-word vocabulary and real text alike) and
+    # 4 x 10000 (gensim's job size) diverges in skip-gram (docs/word2vec.md). Four jobs per round let up to
+    # four workers help. A job is `job_words` consecutive raw tokens: sentences are cut at job boundaries.
     jobs_per_round = 4
     job_words = 500
     rounds_per_batch = 8  # rounds handed to the kernels at once (the next batch is read meanwhile)
