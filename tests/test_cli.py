@@ -49,3 +49,14 @@ def test_similar_words_with_an_analogy_and_an_unknown_word(tmp_path, capsys):
         cli.main(["similar-words", str(path), "kingg"])
     with pytest.raises(SystemExit, match="no vectors file at"):
         cli.main(["similar-words", str(tmp_path / "absent.bin"), "king"])
+
+
+def test_heatmap_methods_are_listed_in_the_help_and_checked(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["heatmap", "--help"])
+    assert "explanation method: occlusion, grad-cam, cam, saliency, ig (occlusion)" in " ".join(
+        capsys.readouterr().out.split())
+    with pytest.raises(SystemExit):
+        cli.main(["heatmap", "model.lamina", "image.png", "-o", "out.png", "--method", "gradcam"])
+    assert ("argument --method: invalid choice: 'gradcam' (choose from 'occlusion', 'grad-cam', 'cam', 'saliency', "
+            "'ig')") in capsys.readouterr().err

@@ -19,14 +19,30 @@ def build_parser():
     return parser
 
 
-def _add_heatmap_command(commands):
-    from lamina.explain.command import METHODS
+class _HeatmapMethods:
+    """The heatmap command's `--method` choices, read from lamina.explain (which imports torch) only when
+    `lamina heatmap` checks a method or shows its help, so that the other commands never import torch."""
 
+    @staticmethod
+    def _names():
+        from lamina.explain.command import METHODS
+
+        return METHODS
+
+    def __contains__(self, name):
+        return name in self._names()
+
+    def __iter__(self):
+        return iter(self._names())
+
+
+def _add_heatmap_command(commands):
     heatmap = commands.add_parser("heatmap", help="explain an image classifier's prediction with a heatmap")
     heatmap.add_argument("model", help="a saved lamina model (.lamina) that classifies images")
     heatmap.add_argument("image", help="an image file (PNG, JPEG, ...), resized to the model's input")
     heatmap.add_argument("-o", "--output", required=True, help="where to write the heatmap over the image (PNG)")
-    heatmap.add_argument("--method", choices=METHODS, default="occlusion", help="explanation method (occlusion)")
+    heatmap.add_argument("--method", choices=_HeatmapMethods(), metavar="METHOD", default="occlusion",
+                         help="explanation method: %(choices)s (occlusion)")
     heatmap.add_argument("--target", type=int, default=None, help="class to explain (default: the predicted one)")
     heatmap.add_argument("--window", type=int, default=8, help="occlusion window size in pixels (8)")
     heatmap.add_argument("--stride", type=int, default=4, help="occlusion stride in pixels (4)")

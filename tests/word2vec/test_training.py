@@ -216,12 +216,12 @@ def test_parallel_rounds_learn_as_fast_as_sequential_training(corpus, sg, monkey
     2000 words, skip-gram's loss on this 60-word vocabulary rose to 22x sequential training's in epoch 2; with
     4 x 1000, 19% above in epoch 1 and 23% in epoch 2). With 4 x 500, epoch 1 is 5% (sg) and 3% (CBOW) above,
     the last epoch 0.1-0.5%: the margins below leave room for other CPUs' rounding, which changes the
-    trajectory."""
+    trajectory. The last epochs are flat: sequential training's own loss may rise by 0.1-0.4% in one of them."""
     options = dict(vector_size=50, min_count=5, sg=sg, epochs=5, workers=2, seed=1, compute_loss=True)
     parallel = Word2Vec(corpus, **options).epoch_losses
     monkeypatch.setattr(Word2Vec, "jobs_per_round", 1)
     sequential = Word2Vec(corpus, **options).epoch_losses
-    assert all(later < earlier for earlier, later in zip(parallel, parallel[1:]))
+    assert all(later < 1.005 * earlier for earlier, later in zip(parallel, parallel[1:])) and parallel[-1] < parallel[1]
     assert all(ours < 1.08 * theirs for ours, theirs in zip(parallel, sequential))
     assert parallel[-1] < 1.02 * sequential[-1]
 

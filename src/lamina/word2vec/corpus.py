@@ -7,6 +7,7 @@ import tempfile
 import numpy as np
 
 MAX_SENTENCE_LENGTH = 10000
+LOOKUP_JOBS = 4  # jobs whose tokens are looked up at once
 
 
 class LineSentence:
@@ -94,29 +95,43 @@ def sentence_pieces(corpus):
 
 
 def iter_jobs(corpus, key_to_index, job_words):
-    """Chunk `corpus` into jobs of about `job_words` raw tokens, in corpus order.
+    """Cut `corpus` into jobs of `job_words` consecutive raw tokens (the last may be shorter), in corpus order.
 
-    Yields `(indices, sentence_ends, raw_words, sentences)`: the in-vocabulary word indices (int32), the end
-    offset of each sentence in `indices` (int64), the number of raw tokens (out-of-vocabulary included) and the
-    number of sentences in the job. Only one job is held at a time, so memory stays bounded.
+    A sentence that crosses a job boundary is cut there: its pieces train as separate sentences (no context
+    across the cut), so every job has the same length however long the sentences are (an article-length line
+    would otherwise make one job thousands of tokens long, and a round wait for it). Yields `(indices,
+    sentence_ends, raw_words, sentences)`: the in-vocabulary word indices (int32), the end offset of each
+    sentence or piece in `indices` (int64), the number of raw tokens (out-of-vocabulary included) and the number
+    of sentences that end in the job. Tokens are looked up a batch of jobs at a time, so memory stays bounded.
     """
     lookup = key_to_index.get
-    indices, ends = [], []
-    raw_words = sentences = 0
+    missing = itertools.repeat(-1)
+    raw, ends = [], []  # the raw ids (-1: not in the vocabulary) of tokens not yet in a job, their sentences' ends
     for sentence in sentence_pieces(corpus):
-        for word in sentence:
-            index = lookup(word)
-            if index is not None:
-                indices.append(index)
-        ends.append(len(indices))
-        raw_words += len(sentence)
-        sentences += 1
-        if raw_words >= job_words:
-            yield np.array(indices, dtype=np.int32), np.array(ends, dtype=np.int64), raw_words, sentences
-            indices, ends = [], []
-            raw_words = sentences = 0
-    if sentences:
-        yield np.array(indices, dtype=np.int32), np.array(ends, dtype=np.int64), raw_words, sentences
+        raw.extend(map(lookup, sentence, missing))
+        ends.append(len(raw))
+        if len(raw) >= LOOKUP_JOBS * job_words:
+            cut = len(raw) - len(raw) % job_words
+            yield from _cut_jobs(np.array(raw[:cut], dtype=np.int32), ends, cut, job_words)
+            del raw[:cut]
+            ends = [end - cut for end in ends if end > cut]
+    if ends:
+        yield from _cut_jobs(np.array(raw, dtype=np.int32), ends, len(raw), job_words)
+
+
+def _cut_jobs(raw, ends, length, job_words):
+    """The jobs of `raw[:length]` (ids, -1 out of vocabulary) whose sentences end at `ends` (those past
+    `length` continue in the next batch)."""
+    known = raw >= 0
+    known_before = np.concatenate([[0], np.cumsum(known)])  # in-vocabulary tokens before each raw position
+    ends = np.array(ends, dtype=np.int64)
+    for start in range(0, length, job_words):
+        stop = min(start + job_words, length)
+        first, last = np.searchsorted(ends, start, "right" if start else "left"), np.searchsorted(ends, stop, "right")
+        inside = ends[first:last]  # an empty first sentence (end 0) counts in the first job
+        piece_ends = inside if len(inside) and inside[-1] == stop else np.append(inside, stop)
+        indices = raw[start:stop][known[start:stop]]
+        yield indices, known_before[piece_ends] - known_before[start], stop - start, last - first
 
 
 class JobReplay:

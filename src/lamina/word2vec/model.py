@@ -2,6 +2,7 @@
 
 import itertools
 import logging
+import numbers
 import os
 import threading
 import time
@@ -10,8 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numba
 import numpy as np
 
-from lamina.layers.core import check_positive_int
-from lamina.word2vec import batched, kernels, persistence, vocabulary
+from lamina.word2vec import kernels, persistence, vocabulary
 from lamina.word2vec.corpus import JobReplay, check_restartable, resolve_corpus, sentence_pieces
 from lamina.word2vec.keyed_vectors import KeyedVectors
 
@@ -70,8 +70,9 @@ class Word2Vec:
     """
 
     # A round's jobs see each other's updates only when the round ends. With 4 x 500 words the loss curve
-    # equals sequential training's; 4 x 2000 overshoots on small vocabularies and 4 x 10000 (gensim's job
-    # size) can diverge in skip-gram (docs/word2vec.md). Four jobs per round let up to four workers help.
+    # equals sequential training's; 4 x 2000 overshoots (a 60-word vocabulary and real text alike) and
+    # 4 x 10000 (gensim's job size) diverges in skip-gram (docs/word2vec.md). Four jobs per round let up to
+    # four workers help. A job is `job_words` consecutive raw tokens: sentences are cut at job boundaries.
     jobs_per_round = 4
     job_words = 500
     rounds_per_batch = 8  # rounds handed to the kernels at once (the next batch is read meanwhile)
@@ -84,7 +85,7 @@ class Word2Vec:
                  compute_loss=False, callbacks=(), device=None, progress=False, trim_rule=None):
         # The batched PyTorch trainer runs on this device (None: the numba kernels). Tests force it on the CPU
         # by setting `model._batched_device = torch.device("cpu")` before train().
-        self._batched_device = batched.resolve_device(device)
+        self._batched_device = _batched_device(device)
         check_positive_int("Word2Vec", "vector_size", vector_size)
         check_positive_int("Word2Vec", "window", window)
         check_positive_int("Word2Vec", "epochs", epochs)
@@ -220,8 +221,11 @@ class Word2Vec:
         totals = [0, 0]
         _call(callbacks, "on_train_begin", self)
         bar = _progress_bar(show, int(epochs) * (total_words or 0))
-        self._batched = None if self._batched_device is None else \
-            batched.BatchedTrainer(self, self._batched_device, self.pairs_per_batch)
+        self._batched = None
+        if self._batched_device is not None:
+            from lamina.word2vec.batched import BatchedTrainer
+
+            self._batched = BatchedTrainer(self, self._batched_device, self.pairs_per_batch)
         replay = JobReplay(corpus, self.wv.key_to_index, self.job_words)
         threads = min(self.workers, numba.config.NUMBA_NUM_THREADS)
         # One runner thread launches the kernels (on `threads` numba threads) while this one reads the corpus.
@@ -339,6 +343,22 @@ class _Schedule:
         progress = min((epoch + self.done / self.total) / self.epochs, 1.0)
         self.done += raw_words if self.by_words else sentences
         return max(self.end, self.start - (self.start - self.end) * progress)
+
+
+def _batched_device(device):
+    """None for the numba kernels (None or 'cpu': torch is not imported), else the batched trainer's device."""
+    if device is None or (isinstance(device, str) and device == "cpu"):
+        return None
+    from lamina.word2vec.batched import resolve_device
+
+    return resolve_device(device)
+
+
+def check_positive_int(owner, argument, value):
+    """value as an int if it is a positive integer (NumPy integers included), else a ValueError naming it."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
+        raise ValueError(f"{owner}: `{argument}` must be a positive integer, received {value!r}.")
+    return int(value)
 
 
 def available_cores():
