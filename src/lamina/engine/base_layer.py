@@ -198,7 +198,8 @@ class Layer(nn.Module, Configurable):
             name: attribute name of the weight on the layer.
             shape: shape in Keras's layout (what get_weights returns).
             initializer: name, initializer object or callable (shape, dtype) -> tensor, or Keras 1's
-                (shape, name=None) -> tensor ('glorot_uniform' when None).
+                (shape, name=None) -> tensor, called with name='<layer name>_<weight name>' as Keras 1 layers
+                did ('glorot_uniform' when None).
             trainable: False for state such as BatchNormalization's moving mean.
             regularizer, constraint: names or objects (see lamina.regularizers, lamina.constraints).
             layout: lamina.layers.layout object when the weight is stored in another layout than Keras's.
@@ -215,7 +216,7 @@ class Layer(nn.Module, Configurable):
         layout = layout or layouts.IDENTITY
         dtype = dtype or self.dtype
         dtype = getattr(torch, dtype) if isinstance(dtype, str) else dtype or config.floatx_dtype()
-        value = initializers.get(initializer)(tuple(shape), dtype=dtype)
+        value = initializers.initial_value(initializer, tuple(shape), dtype, name=f"{self.name}_{name}")
         value = layout.from_keras(torch.as_tensor(value))
         self.__dict__.pop(name, None)  # a placeholder such as `self.bias = None` set in __init__
         if trainable:
