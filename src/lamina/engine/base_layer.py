@@ -526,16 +526,36 @@ class Layer(nn.Module, Configurable):
                 ) from error
 
     # ---------------------------------------------------------------- graph properties
-    def _node_attribute(self, attribute):
+    def _node_attribute(self, attribute, node_index=0):
         if not self._inbound_nodes:
             raise AttributeError(
                 f"Layer '{self.name}' has not been called on a symbolic input yet, so it has no `{attribute}`. "
                 f"Call it on the output of Input(...) or of another layer first."
             )
-        node = self._inbound_nodes[0]
+        count = len(self._inbound_nodes)
+        if isinstance(node_index, bool) or not isinstance(node_index, int) or not -count <= node_index < count:
+            raise ValueError(
+                f"Layer '{self.name}' was called {count} time(s) on symbolic inputs, so node_index must be an int "
+                f"from 0 to {count - 1}; received {node_index!r}. Node 0 is its first call."
+            )
+        node = self._inbound_nodes[node_index]
         if attribute == "input":
             return node.args[0]
         return node.outputs
+
+    def get_input_at(self, node_index):
+        """Keras 1/2: the symbolic input of the layer's `node_index`-th call in a model graph (0: the first)."""
+        return self._node_attribute("input", node_index)
+
+    def get_output_at(self, node_index):
+        """Keras 1/2: the symbolic output of the layer's `node_index`-th call (`layer.output` is call 0's)."""
+        return self._node_attribute("output", node_index)
+
+    def get_input_shape_at(self, node_index):
+        return map_structure(lambda t: t.shape, self.get_input_at(node_index))
+
+    def get_output_shape_at(self, node_index):
+        return map_structure(lambda t: t.shape, self.get_output_at(node_index))
 
     @property
     def input(self):
