@@ -114,3 +114,19 @@ def test_get_output_at_zero_of_a_sequential_layer_builds_a_feature_model():
                         torch.as_tensor(model.layers[0].get_weights()[1]))
     kernel, bias = model.layers[1].get_weights()
     np.testing.assert_allclose(features.predict(x), hidden.numpy() @ kernel + bias, rtol=1e-5, atol=1e-6)
+
+
+def test_predict_classes_and_predict_proba_as_keras1_sequential():
+    x = RNG.standard_normal((6, 2)).astype("float32")
+    softmax = Sequential([Dense(3, input_dim=2, activation="softmax")])
+    sigmoid = Sequential([Dense(1, input_dim=2, activation="sigmoid")])
+    probabilities = softmax.predict_proba(x, batch_size=4)
+    np.testing.assert_array_equal(probabilities, softmax.predict(x))
+    np.testing.assert_array_equal(softmax.predict_classes(x), probabilities.argmax(axis=-1))
+    classes = sigmoid.predict_classes(x)
+    assert classes.shape == (6, 1) and classes.dtype == np.int32
+    np.testing.assert_array_equal(classes, (sigmoid.predict(x) > 0.5).astype("int32"))
+    linear = Sequential([Dense(1, input_dim=2, kernel_initializer="ones", bias_initializer="ones")])
+    with pytest.warns(UserWarning, match=r"predict_proba: the model returns values outside \[0, 1\], not "
+                                         r"probabilities; its last layer may lack a softmax or sigmoid activation"):
+        linear.predict_proba(np.full((2, 2), 2.0, dtype="float32"))

@@ -362,8 +362,12 @@ class Trainer:
         return self.predict(SampleBudget(generator, val_samples) if val_samples else generator, steps=steps)
 
     def predict_proba(self, x, batch_size=32, verbose=0):
-        """Keras 1: the model's (probability) outputs."""
-        return self.predict(x, batch_size=batch_size, verbose=verbose)
+        """Keras 1: the model's (probability) outputs; warns, as Keras 1 did, when some are outside [0, 1]."""
+        probabilities = self.predict(x, batch_size=batch_size, verbose=verbose)
+        if probabilities.min() < 0 or probabilities.max() > 1:
+            warnings.warn("predict_proba: the model returns values outside [0, 1], not probabilities; its last "
+                          "layer may lack a softmax or sigmoid activation.", UserWarning, stacklevel=2)
+        return probabilities
 
     def predict_classes(self, x, batch_size=32, verbose=0):
         """Keras 1: argmax of the outputs, or (output > 0.5) for a single sigmoid unit."""
