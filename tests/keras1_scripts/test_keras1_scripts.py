@@ -103,7 +103,9 @@ def test_scripts_report_keras1_semantics_of_rnn_and_merge_idioms(script_runs):
     assert reported(stateful, "States carry over") == "True"
     assert reported(stateful, "Reset restores predictions") == "True"
     merged = script_runs["merged_branches.py"][1]
-    assert "merge (Merge)    (None, 64)    576      dense[0], dense_1[0]" in merged  # 2 * (8 * 32 + 32)
+    assert "sequential_1 (Sequential)  (None, 32)    288      input_layer_1" in merged  # 8 * 32 + 32
+    assert "merge (Merge)              (None, 64)    0        dense[0], dense_1[0]" in merged
+    assert "Total params: 836 " in merged  # both branches and the top layer
     assert reported(merged, "Inputs") == "2" and reported(merged, "Probabilities shape") == "(200, 4)"
     assert reported(merged, "Probabilities sum to one") == reported(merged, "Classes are the most probable") == "True"
     tagging = script_runs["sequence_tagging.py"][1]

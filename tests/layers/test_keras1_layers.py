@@ -56,6 +56,9 @@ def test_merge_of_sequentials_trains_both_branches_and_the_top():
     model.compile(optimizer="sgd", loss="mse")
     before = [w.copy() for w in model.get_weights()]
     assert len(before) == 6 and model.count_params() == 2 * (5 * 4 + 4) + 9
+    assert model.layers[0].weights == []  # as in Keras 1, the model holds the branches' weights, not the Merge
+    assert list(model.state_dict())[:2] == [f"{left.name}.{left.layers[0].name}.kernel",
+                                            f"{left.name}.{left.layers[0].name}.bias"]
     model.fit([LEFT_X, RIGHT_X], LEFT_X[:, :1] - RIGHT_X[:, 1:2], epochs=1, verbose=0)
     assert all(not np.allclose(a, b) for a, b in zip(before, model.get_weights()))
     np.testing.assert_array_equal(left.get_weights()[0], model.get_weights()[0])  # the branches are shared
@@ -82,6 +85,18 @@ def test_merge_of_models_saves_and_loads(tmp_path):
     np.testing.assert_array_equal(loaded.predict([LEFT_X, RIGHT_X]), model.predict([LEFT_X, RIGHT_X]))
     assert loaded.get_config()["layers"][0]["config"]["mode"] == "sum"
     assert "build_input_shape" not in loaded.get_config()
+
+
+def test_merge_of_called_layers_in_a_functional_model_saves_and_loads(tmp_path):
+    a, b = Input((5,)), Input((5,))
+    left, right = Dense(3), Dense(3)
+    left(a), right(b)
+    merged = Merge([left, right], mode="ave")
+    model = Model([a, b], Dense(1)(merged.output))
+    assert merged.output.shape == (None, 3) and len(model.get_weights()) == 6
+    model.save(tmp_path / "functional.lamina")
+    loaded = load_model(tmp_path / "functional.lamina")
+    np.testing.assert_array_equal(loaded.predict([LEFT_X, RIGHT_X]), model.predict([LEFT_X, RIGHT_X]))
 
 
 def test_merge_layer_on_tensors_and_its_contract():

@@ -255,7 +255,8 @@ class Merge(Layer):
     """Keras 1's Merge layer: merges a list of tensors by `mode`; given `layers`, the outputs of those models.
 
     Its Keras 1 use is as the first layer of a Sequential that merges other Sequential models; the model then
-    takes one input per branch input, and trains the branches' weights (they are this layer's sublayers):
+    takes one input per branch input, and holds and trains the branches' weights (as Keras 1, the Merge layer
+    itself has none):
 
         >>> left, right = Sequential([Dense(32, input_dim=784)]), Sequential([Dense(32, input_dim=784)])
         >>> model = Sequential()
@@ -305,8 +306,7 @@ class Merge(Layer):
                                      f"to choose the one to merge.")
                 output = output[tensor_index]
             outputs.append(output)
-            self.add_module(layer.name, layer)
-            self.layers.append(layer)
+        self.layers = list(layers)  # not sublayers: the model whose graph runs them holds them
         self(outputs)
 
     def build(self, input_shape):
@@ -327,13 +327,16 @@ class Merge(Layer):
                   "concat_axis": self.concat_axis, "dot_axes": self.dot_axes, "arguments": self.arguments}
         if isinstance(self.output_shape_argument, (tuple, list)):
             config["output_shape"] = list(self.output_shape_argument)
-        if self.layers:
-            config.update(layers=[serialize_layer(layer) for layer in self.layers], node_indices=self.node_indices,
-                          tensor_indices=self.tensor_indices)
-        return config
+        return config  # a model's config records what the layer merges (Sequential: merged_layers_config)
+
+    def merged_layers_config(self):
+        """The `layers`, `node_indices` and `tensor_indices` arguments, for a Sequential whose first layer this is."""
+        return {"layers": [serialize_layer(layer) for layer in self.layers], "node_indices": self.node_indices,
+                "tensor_indices": self.tensor_indices}
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
+        """The layer, merging the models or layers in config['layers'] if there are any (see merged_layers_config)."""
         config = dict(config)
         layers = [deserialize_layer(spec, custom_objects) for spec in config.pop("layers", None) or []]
         if config["mode"] not in MERGE_MODES:

@@ -26,6 +26,7 @@ class Sequential(Model):
     def __init__(self, layers=None, name=None, trainable=True):
         super().__init__(name=name, trainable=trainable)
         self._stack = []
+        self._merged_models = []  # the models a first layer Merge([...]) merges: this model holds their weights
         self._input_tensor = None
         for layer in layers or []:
             self.add(layer)
@@ -52,6 +53,9 @@ class Sequential(Model):
             self._graph = Graph(self._input_tensor, layer(self._graph.outputs[0]), self.name)
         elif self._input_tensor is None and isinstance(layer, Merge) and layer.layers:
             # Keras 1: a Merge of models first; the model's inputs are theirs, its graph runs through their layers
+            self._merged_models = list(layer.layers)
+            for model in self._merged_models:
+                self.add_module(model.name, model)
             self._input_tensor = get_source_inputs(layer.output)
             self._graph = Graph(self._input_tensor, layer.output, self.name)
             self.built = True
@@ -68,13 +72,11 @@ class Sequential(Model):
             self._graph = None
             if self._stack:
                 self._graph = Graph(self._input_tensor, self._stack[-1]._inbound_nodes[-1].outputs, self.name)
-        if not self._stack and self._merges_models(layer):
-            self._input_tensor = None  # the inputs were the merged models'
+        if not self._stack and self._merged_models:
+            for model in self._merged_models:
+                delattr(self, model.name)
+            self._merged_models, self._input_tensor = [], None  # the inputs were the merged models'
         return layer
-
-    def _merges_models(self, first_layer=None):
-        first_layer = first_layer if first_layer is not None else (self._stack[0] if self._stack else None)
-        return isinstance(first_layer, Merge) and bool(first_layer.layers)
 
     def build(self, input_shape=None):
         """Builds the graph for inputs of `input_shape` (batch axis included, e.g. (None, 2))."""
@@ -102,7 +104,9 @@ class Sequential(Model):
     def get_config(self):
         config = {"name": self.name, "trainable": self.trainable,
                   "layers": [serialize_layer(layer) for layer in self._stack]}
-        if self._input_tensor is not None and not self._merges_models():  # a Merge brings its own inputs
+        if self._merged_models:
+            config["layers"][0]["config"].update(self._stack[0].merged_layers_config())
+        if self._input_tensor is not None and not self._merged_models:  # a Merge brings its own inputs
             config["build_input_shape"] = list(self._input_tensor.shape)
             config["input_dtype"] = str(self._input_tensor.dtype).replace("torch.", "")
         return config
@@ -125,4 +129,4 @@ class Sequential(Model):
         return list(self._stack)
 
     def _sublayers(self):
-        return list(self._stack)
+        return self._merged_models + list(self._stack)
