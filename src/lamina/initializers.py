@@ -260,6 +260,14 @@ class Keras1Function:
         self.function = function
         self._takes_name = _accepts(function, "name")
 
+    def get_config(self):
+        name = getattr(self.function, "__name__", type(self.function).__name__)
+        raise TypeError(
+            f"The Keras 1 initializer function '{name}' has no config, so a layer using it cannot be saved with "
+            f"save() or to_json(). Save the weights with save_weights() and rebuild the model in code, or pass an "
+            f"initializer object (e.g. initializers.RandomNormal(stddev=0.001), initializers.Identity())."
+        )
+
     def __call__(self, shape, dtype=None, name=None):
         shape = tuple(shape)
         value = self.function(shape, name=name) if self._takes_name else self.function(shape)

@@ -203,6 +203,10 @@ def test_keras1_initializer_lambdas_get_the_weight_name_as_keras1_passed_it():
     np.testing.assert_array_equal(plain.get_weights()[0], np.full((3, 2), 0.5))
     assert initializers.initial_value(normal_init, (2, 3), torch.float64, name="w").dtype == torch.float64
     assert names[-1] == "w"
+    model = Sequential([layer])
+    with pytest.raises(TypeError, match="The Keras 1 initializer function 'normal_init' has no config, so a layer "
+                                        "using it cannot be saved with save"):
+        model.to_json()
 
 
 @pytest.mark.parametrize("name, shape, bound", [
