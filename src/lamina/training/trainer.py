@@ -364,7 +364,7 @@ class Trainer:
     def predict_proba(self, x, batch_size=32, verbose=0):
         """Keras 1: the model's (probability) outputs; warns, as Keras 1 did, when some are outside [0, 1]."""
         probabilities = self.predict(x, batch_size=batch_size, verbose=verbose)
-        if probabilities.min() < 0 or probabilities.max() > 1:
+        if any(output.min() < 0 or output.max() > 1 for output in flatten(probabilities)):
             warnings.warn("predict_proba: the model returns values outside [0, 1], not probabilities; its last "
                           "layer may lack a softmax or sigmoid activation.", UserWarning, stacklevel=2)
         return probabilities
