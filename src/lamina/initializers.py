@@ -8,7 +8,6 @@ Example:
     >>> initializers.get("glorot_uniform")((2, 3)).shape
     torch.Size([2, 3])
 """
-import functools
 import inspect
 import math
 
@@ -226,20 +225,51 @@ def get(identifier):
     example `def my_init(shape, name=None): return initializations.normal(shape, scale=0.01, name=name)`).
     """
     initializer = resolve("initializer", identifier, INITIALIZERS, base_class=Initializer)
-    if isinstance(initializer, Initializer) or _accepts_dtype(initializer):
+    if isinstance(initializer, Initializer) or _accepts(initializer, "dtype"):
         return initializer
-    return functools.partial(_call_keras1_initializer, initializer)
+    return Keras1Function(initializer)
 
 
-def _accepts_dtype(function):
+def initial_value(identifier, shape, dtype=None, name=None):
+    """A new weight's value: Keras 3 initializers are called as (shape, dtype), Keras 1 functions as
+    (shape, name=name), as Keras 1 layers called their `init` (name: the weight's full name, e.g. 'dense_1_kernel')."""
+    initializer = get(identifier)
+    if isinstance(initializer, Keras1Function):
+        return initializer(shape, dtype, name=name)
+    return initializer(shape, dtype=dtype)
+
+
+def _accepts(function, argument):
+    """Whether `function` takes a keyword `argument` (or any keyword); True when its signature is unknown."""
     try:
         parameters = inspect.signature(function).parameters
     except (TypeError, ValueError):
         return True
-    return "dtype" in parameters or any(p.kind == p.VAR_KEYWORD for p in parameters.values())
+    return argument in parameters or any(p.kind == p.VAR_KEYWORD for p in parameters.values())
 
 
-def _call_keras1_initializer(function, shape, dtype=None):
-    value = function(tuple(shape))
-    value = value.detach() if isinstance(value, torch.Tensor) else torch.as_tensor(np.asarray(value))
-    return value.to(dtype=_dtype(dtype), device=torch.get_default_device())
+class Keras1Function:
+    """A Keras 1 initializer function, `function(shape, name=None)` returning a variable, tensor or array.
+
+    Keras 1 layers called it as `init(shape, name=...)`, so functions such as the IRNN example's
+    `lambda shape, name: normal(shape, scale=0.001, name=name)` require the name; one without a `name` parameter is
+    called with the shape alone.
+    """
+
+    def __init__(self, function):
+        self.function = function
+        self._takes_name = _accepts(function, "name")
+
+    def get_config(self):
+        name = getattr(self.function, "__name__", type(self.function).__name__)
+        raise TypeError(
+            f"The Keras 1 initializer function '{name}' has no config, so a layer using it cannot be saved with "
+            f"save() or to_json(). Save the weights with save_weights() and rebuild the model in code, or pass an "
+            f"initializer object (e.g. initializers.RandomNormal(stddev=0.001), initializers.Identity())."
+        )
+
+    def __call__(self, shape, dtype=None, name=None):
+        shape = tuple(shape)
+        value = self.function(shape, name=name) if self._takes_name else self.function(shape)
+        value = value.detach() if isinstance(value, torch.Tensor) else torch.as_tensor(np.asarray(value))
+        return value.to(dtype=_dtype(dtype), device=torch.get_default_device())

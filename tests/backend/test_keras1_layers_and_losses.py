@@ -7,7 +7,7 @@ import torch
 
 from lamina import backend as K
 from lamina import initializations, initializers
-from lamina.layers import Dense, Input, Lambda, Layer
+from lamina.layers import Dense, Input, Lambda, Layer, SimpleRNN
 from lamina.models import Model, Sequential, load_model
 from lamina.optimizers import SGD
 
@@ -179,6 +179,34 @@ def test_keras1_initializer_functions_in_init():
     as_initializer = initializers.get(my_init)
     assert tuple(as_initializer((2, 3), dtype=torch.float64).shape) == (2, 3)
     assert as_initializer((2, 3), dtype=torch.float64).dtype == torch.float64
+
+
+def test_keras1_initializer_lambdas_get_the_weight_name_as_keras1_passed_it():
+    # mnist_irnn.py: Keras 1 layers called init(shape, name=...), so these lambdas require `name`.
+    names = []
+
+    def normal_init(shape, name):
+        names.append(name)
+        return initializations.normal(shape, scale=0.001, name=name)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        layer = SimpleRNN(6, init=normal_init, inner_init=lambda shape, name: initializations.identity(
+            shape, scale=1.0, name=name), activation="relu", name="irnn")
+        plain = Dense(2, init=lambda shape: np.full(shape, 0.5))  # no `name` parameter: called with the shape alone
+    layer(torch.zeros(2, 3, 4))
+    plain(torch.zeros(1, 3))
+    kernel, recurrent_kernel, bias = layer.get_weights()
+    assert names == ["irnn_kernel"]
+    assert kernel.shape == (4, 6) and 0.0005 < kernel.std() < 0.0015
+    np.testing.assert_array_equal(recurrent_kernel, np.eye(6))
+    np.testing.assert_array_equal(plain.get_weights()[0], np.full((3, 2), 0.5))
+    assert initializers.initial_value(normal_init, (2, 3), torch.float64, name="w").dtype == torch.float64
+    assert names[-1] == "w"
+    model = Sequential([layer])
+    with pytest.raises(TypeError, match="The Keras 1 initializer function 'normal_init' has no config, so a layer "
+                                        "using it cannot be saved with save"):
+        model.to_json()
 
 
 @pytest.mark.parametrize("name, shape, bound", [

@@ -373,10 +373,12 @@ def test_validation_split_that_leaves_one_side_empty(tmp_path):
 
 
 @pytest.mark.parametrize("validation_data, words", [
-    ([X, Y], ["`validation_data` must be a tuple (x_val, y_val)", "received a list"]),
     ((X, Y, None, None), ["`validation_data` must be (x_val, y_val) or (x_val, y_val, sample_weight)",
                           "tuple of 4 items"]),
+    ([X, Y, None, None], ["`validation_data` must be (x_val, y_val) or (x_val, y_val, sample_weight)",
+                          "list of 4 items"]),
     ((X,), ["`validation_data`", "tuple of 1 items"]),
+    ([X], ["`validation_data`", "list of 1 items"]),
     (X, ["`validation_data`", "received a ndarray"]),
 ])
 def test_validation_data_of_the_wrong_form(tmp_path, validation_data, words):

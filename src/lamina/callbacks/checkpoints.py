@@ -11,7 +11,7 @@ from safetensors.torch import load as load_tensors, save as save_tensors
 
 from lamina import model_file
 from lamina.callbacks.base import Callback, MonitorCallback
-from lamina.callbacks.history import History
+from lamina.callbacks.history import History, Logs
 from lamina.files import atomic_write, is_temporary_for
 
 
@@ -68,7 +68,7 @@ class ModelCheckpoint(MonitorCallback):
             self._save(epoch, logs)
 
     def _save(self, epoch, logs):
-        logs = dict(logs or {})
+        logs = Logs(logs or {}, getattr(logs, "resolver", None))  # a copy that finds 'val_acc' for 'val_accuracy'
         if self.save_best_only:
             current = self._current(logs)
             if current is None or not self._is_improvement(current, self.best):
@@ -92,7 +92,8 @@ class ModelCheckpoint(MonitorCallback):
 
     def _path(self, epoch, logs):
         try:
-            return self.filepath.format(epoch=epoch + 1, **logs)
+            # format_map reads through Logs, so Keras 1's '{val_acc:.2f}' finds 'val_accuracy'
+            return self.filepath.format_map(Logs({**logs, "epoch": epoch + 1}, logs.resolver))
         except KeyError as error:
             raise KeyError(
                 f"ModelCheckpoint: filepath '{self.filepath}' uses the field {error}, which is not in the epoch's "

@@ -198,7 +198,8 @@ class Layer(nn.Module, Configurable):
             name: attribute name of the weight on the layer.
             shape: shape in Keras's layout (what get_weights returns).
             initializer: name, initializer object or callable (shape, dtype) -> tensor, or Keras 1's
-                (shape, name=None) -> tensor ('glorot_uniform' when None).
+                (shape, name=None) -> tensor, called with name='<layer name>_<weight name>' as Keras 1 layers
+                did ('glorot_uniform' when None).
             trainable: False for state such as BatchNormalization's moving mean.
             regularizer, constraint: names or objects (see lamina.regularizers, lamina.constraints).
             layout: lamina.layers.layout object when the weight is stored in another layout than Keras's.
@@ -215,7 +216,7 @@ class Layer(nn.Module, Configurable):
         layout = layout or layouts.IDENTITY
         dtype = dtype or self.dtype
         dtype = getattr(torch, dtype) if isinstance(dtype, str) else dtype or config.floatx_dtype()
-        value = initializers.get(initializer)(tuple(shape), dtype=dtype)
+        value = initializers.initial_value(initializer, tuple(shape), dtype, name=f"{self.name}_{name}")
         value = layout.from_keras(torch.as_tensor(value))
         self.__dict__.pop(name, None)  # a placeholder such as `self.bias = None` set in __init__
         if trainable:
@@ -525,16 +526,36 @@ class Layer(nn.Module, Configurable):
                 ) from error
 
     # ---------------------------------------------------------------- graph properties
-    def _node_attribute(self, attribute):
+    def _node_attribute(self, attribute, node_index=0):
         if not self._inbound_nodes:
             raise AttributeError(
                 f"Layer '{self.name}' has not been called on a symbolic input yet, so it has no `{attribute}`. "
                 f"Call it on the output of Input(...) or of another layer first."
             )
-        node = self._inbound_nodes[0]
+        count = len(self._inbound_nodes)
+        if isinstance(node_index, bool) or not isinstance(node_index, int) or not -count <= node_index < count:
+            raise ValueError(
+                f"Layer '{self.name}' was called {count} time(s) on symbolic inputs, so node_index must be an int "
+                f"from 0 to {count - 1}; received {node_index!r}. Node 0 is its first call."
+            )
+        node = self._inbound_nodes[node_index]
         if attribute == "input":
             return node.args[0]
         return node.outputs
+
+    def get_input_at(self, node_index):
+        """Keras 1/2: the symbolic input of the layer's `node_index`-th call in a model graph (0: the first)."""
+        return self._node_attribute("input", node_index)
+
+    def get_output_at(self, node_index):
+        """Keras 1/2: the symbolic output of the layer's `node_index`-th call (`layer.output` is call 0's)."""
+        return self._node_attribute("output", node_index)
+
+    def get_input_shape_at(self, node_index):
+        return map_structure(lambda t: t.shape, self.get_input_at(node_index))
+
+    def get_output_shape_at(self, node_index):
+        return map_structure(lambda t: t.shape, self.get_output_at(node_index))
 
     @property
     def input(self):

@@ -1,9 +1,10 @@
-"""Input: the entry point of a model graph."""
+"""Input: the entry point of a model graph; get_source_inputs: the Inputs a tensor is computed from."""
 import torch
 
 from lamina import config, legacy
 from lamina.engine.base_layer import Layer
 from lamina.engine.symbolic import Node, SymbolicTensor
+from lamina.structure import flatten
 
 
 def _torch_dtype(dtype):
@@ -59,3 +60,21 @@ def Input(shape=None, batch_size=None, dtype=None, batch_shape=None, name=None, 
         raise ValueError("Input(tensor=...) is not supported; create the Input and call layers on it.")
     return InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, batch_shape=batch_shape, name=name,
                       sparse=sparse, **kwargs).output
+
+
+def get_source_inputs(tensor):
+    """The Input tensors that `tensor` (or a list of tensors) is computed from, in the order of first use.
+
+    Keras 1/2's `keras.engine.topology.get_source_inputs`: what Model(inputs, outputs) needs as `inputs`.
+    """
+    found, seen, pending = [], set(), list(reversed(flatten(tensor)))
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current.layer, InputLayer):
+            found.append(current)
+        else:
+            pending.extend(reversed(current.node.input_tensors))
+    return found

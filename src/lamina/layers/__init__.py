@@ -16,7 +16,7 @@ from lamina.layers.conv import (
     SeparableConv2D,
     SeparableConvolution2D,
 )
-from lamina.layers.core import Activation, Dense, Dropout, Flatten
+from lamina.layers.core import Activation, Dense, Dropout, Flatten, TimeDistributedDense
 from lamina.layers.embedding import Embedding
 from lamina.layers.masking import Masking
 from lamina.layers.merge import (
@@ -25,6 +25,7 @@ from lamina.layers.merge import (
     Concatenate,
     Dot,
     Maximum,
+    Merge,
     Minimum,
     Multiply,
     Subtract,
@@ -96,9 +97,9 @@ __all__ = [
     "GlobalAveragePooling3D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalAvgPool3D", "GlobalMaxPool1D",
     "GlobalMaxPool2D", "GlobalMaxPool3D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D", "Input",
     "InputLayer", "InputSpec", "LSTM", "Lambda", "Layer", "LayerNormalization", "Masking", "MaxPool1D", "MaxPool2D",
-    "MaxPool3D", "MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "Maximum", "Minimum", "Multiply", "Permute",
+    "MaxPool3D", "MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "Maximum", "Merge", "Minimum", "Multiply", "Permute",
     "RepeatVector", "Reshape", "SeparableConv2D", "SeparableConvolution2D", "SimpleRNN", "SpatialDropout1D",
-    "SpatialDropout2D", "SpatialDropout3D", "Subtract", "SymbolicTensor", "TimeDistributed", "TorchModule",
-    "TorchModuleWrapper", "UpSampling1D", "UpSampling2D", "ZeroPadding1D", "ZeroPadding2D", "add", "average",
-    "concatenate", "dot", "maximum", "merge", "minimum", "multiply", "subtract",
+    "SpatialDropout2D", "SpatialDropout3D", "Subtract", "SymbolicTensor", "TimeDistributed", "TimeDistributedDense",
+    "TorchModule", "TorchModuleWrapper", "UpSampling1D", "UpSampling2D", "ZeroPadding1D", "ZeroPadding2D", "add",
+    "average", "concatenate", "dot", "maximum", "merge", "minimum", "multiply", "subtract",
 ]

@@ -1,4 +1,4 @@
-"""Core layers: Dense, Activation, Dropout, Flatten."""
+"""Core layers: Dense, Activation, Dropout, Flatten, and Keras 1's TimeDistributedDense."""
 import math
 import numbers
 
@@ -90,6 +90,38 @@ class Dense(Layer):
             "kernel_constraint": serialize(self.kernel_constraint),
             "bias_constraint": serialize(self.bias_constraint),
         }
+
+
+class TimeDistributedDense(Dense):
+    """Keras 1's Dense applied to every time step of a sequence, with the same weights at each step.
+
+    Keras 2 removed it: a Dense layer applies to the last axis of a 3-D input (as does TimeDistributed(Dense(...))),
+    which is what this layer computes, with Dense's weights and arguments (Keras 1 names included).
+
+    Args:
+        units (Keras 1: output_dim), activation and Dense's other arguments.
+        input_dim, input_length: Keras 1: the same as input_shape=(input_length, input_dim).
+
+    Input shape: (batch, timesteps, input_dim). Output shape: (batch, timesteps, units).
+
+    Example:
+        >>> model.add(LSTM(32, return_sequences=True, input_shape=(10, 8)))
+        >>> model.add(TimeDistributedDense(5, activation="softmax"))   # (None, 10, 5)
+    """
+
+    def __init__(self, units, activation=None, input_dim=None, input_length=None, **kwargs):
+        if input_dim is not None and kwargs.get("input_shape") is None:
+            kwargs["input_shape"] = (input_length, input_dim)
+        super().__init__(units, activation, **kwargs)
+        self.input_spec = InputSpec(ndim=3)
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        self.input_spec = InputSpec(ndim=3, axes={-1: input_shape[-1]})
+
+    def rank_hint(self, shape):
+        return (" TimeDistributedDense takes sequences (batch, timesteps, features); use Dense for "
+                "(batch, features).")
 
 
 class Activation(Layer):

@@ -167,6 +167,13 @@ class Model(Trainer, Layer):
         graph = self._require_graph()
         return graph.nested_outputs
 
+    def reset_states(self):
+        """Keras 1/2: every stateful layer of the model (recurrent layers with stateful=True, in nested models
+        too) forgets its states, so the next batch starts from zeros."""
+        for module in self.modules():
+            if module is not self and getattr(module, "stateful", False) and hasattr(module, "reset_states"):
+                module.reset_states()
+
     def get_layer(self, name=None, index=None):
         """The layer with this name, or at this index of `layers`."""
         if (name is None) == (index is None):

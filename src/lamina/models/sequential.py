@@ -3,9 +3,10 @@ import torch
 
 from lamina.engine.base_layer import Layer
 from lamina.engine.graph import Graph
-from lamina.engine.input_layer import Input, InputLayer
+from lamina.engine.input_layer import Input, InputLayer, get_source_inputs
 from lamina.engine.serialization import deserialize_layer, serialize_layer
 from lamina.engine.symbolic import SymbolicTensor
+from lamina.layers.merge import Merge
 from lamina.models.functional import Model
 
 
@@ -14,6 +15,7 @@ class Sequential(Model):
 
     The graph is built as soon as the input shape is known: from the first layer's `input_shape`
     (or `input_dim`), an Input given as the first element, model.build(input_shape), or the first data.
+    A first layer Keras 1's Merge([model_a, model_b]) gives the model the merged models' inputs.
 
     Example:
         >>> model = Sequential()
@@ -24,6 +26,7 @@ class Sequential(Model):
     def __init__(self, layers=None, name=None, trainable=True):
         super().__init__(name=name, trainable=trainable)
         self._stack = []
+        self._merged_models = []  # the models a first layer Merge([...]) merges: this model holds their weights
         self._input_tensor = None
         for layer in layers or []:
             self.add(layer)
@@ -48,6 +51,14 @@ class Sequential(Model):
         self.add_module(layer.name, layer)
         if self._graph is not None:
             self._graph = Graph(self._input_tensor, layer(self._graph.outputs[0]), self.name)
+        elif self._input_tensor is None and isinstance(layer, Merge) and layer.layers:
+            # Keras 1: a Merge of models first; the model's inputs are theirs, its graph runs through their layers
+            self._merged_models = list(layer.layers)
+            for model in self._merged_models:
+                self.add_module(model.name, model)
+            self._input_tensor = get_source_inputs(layer.output)
+            self._graph = Graph(self._input_tensor, layer.output, self.name)
+            self.built = True
         elif self._input_tensor is not None or len(self._stack) == 1 and layer._batch_input_shape is not None:
             self._build_graph()
 
@@ -61,6 +72,10 @@ class Sequential(Model):
             self._graph = None
             if self._stack:
                 self._graph = Graph(self._input_tensor, self._stack[-1]._inbound_nodes[-1].outputs, self.name)
+        if not self._stack and self._merged_models:
+            for model in self._merged_models:
+                delattr(self, model.name)
+            self._merged_models, self._input_tensor = [], None  # the inputs were the merged models'
         return layer
 
     def build(self, input_shape=None):
@@ -89,7 +104,9 @@ class Sequential(Model):
     def get_config(self):
         config = {"name": self.name, "trainable": self.trainable,
                   "layers": [serialize_layer(layer) for layer in self._stack]}
-        if self._input_tensor is not None:
+        if self._merged_models:
+            config["layers"][0]["config"].update(self._stack[0].merged_layers_config())
+        if self._input_tensor is not None and not self._merged_models:  # a Merge brings its own inputs
             config["build_input_shape"] = list(self._input_tensor.shape)
             config["input_dtype"] = str(self._input_tensor.dtype).replace("torch.", "")
         return config
@@ -112,4 +129,4 @@ class Sequential(Model):
         return list(self._stack)
 
     def _sublayers(self):
-        return list(self._stack)
+        return self._merged_models + list(self._stack)

@@ -23,8 +23,8 @@ def _node_in_model(layer, model):
     return layer._inbound_nodes[0]
 
 
-def _output_shape(node):
-    shapes = [format_shape(t.shape) for t in flatten(node.outputs)]
+def _output_shape(outputs):
+    shapes = [format_shape(t.shape) for t in flatten(outputs)]
     return shapes[0] if len(shapes) == 1 else "[" + ", ".join(shapes) + "]"
 
 
@@ -36,11 +36,16 @@ def print_summary(model, line_length=None, print_fn=None, show_trainable=False):
     columns = ["Layer (type)", "Output Shape", "Param #"] + (["Connected to"] if connected else [])
     columns += ["Trainable"] if show_trainable else []
     rows = []
-    for layer in layers:
-        node = _node_in_model(layer, model)
-        row = [f"{layer.name} ({type(layer).__name__})", _output_shape(node), f"{layer.count_params():,}"]
+    merged_models = getattr(model, "_merged_models", [])  # a Sequential starting with Keras 1's Merge([models])
+    for layer in merged_models + layers:
+        if layer in merged_models:
+            outputs, sources = layer.output, [t.layer.name for t in layer.inputs]
+        else:
+            node = _node_in_model(layer, model)
+            outputs, sources = node.outputs, [f"{t.layer.name}[{t.index}]" for t in node.input_tensors]
+        row = [f"{layer.name} ({type(layer).__name__})", _output_shape(outputs), f"{layer.count_params():,}"]
         if connected:
-            row.append(", ".join(f"{t.layer.name}[{t.index}]" for t in node.input_tensors) or "-")
+            row.append(", ".join(sources) or "-")
         if show_trainable:
             row.append("Y" if layer.trainable else "N")
         rows.append(row)

@@ -261,15 +261,15 @@ class Trainer:
                           stacklevel=2)
         train_data = adapt(x, y, sample_weight, batch_size, shuffle, steps_per_epoch, self._device)
         val_data = None
-        if validation_split:
-            if not isinstance(train_data, ArrayData):
-                raise ValueError("`validation_split` needs in-memory arrays; for generators pass `validation_data`.")
-            train_data, val_data = train_data.split(validation_split)
-        elif validation_data is not None:
+        if validation_data is not None:  # it wins over validation_split, in Keras 1 as in Keras 3
             val_data = self._validation_adapter(validation_data, validation_batch_size or batch_size,
                                                 validation_steps)
             if isinstance(val_data, ArrayData):
                 val_data.warn_non_finite(names=("validation_data[0]", "validation_data[1]", "validation_data[2]"))
+        elif validation_split:
+            if not isinstance(train_data, ArrayData):
+                raise ValueError("`validation_split` needs in-memory arrays; for generators pass `validation_data`.")
+            train_data, val_data = train_data.split(validation_split)
         if isinstance(train_data, ArrayData):
             if class_weight is not None:
                 train_data.sample_weight = targets.class_weights_to_sample_weights(
@@ -293,10 +293,10 @@ class Trainer:
                     callback_list.on_train_batch_begin(step)
                 self.train_step(batch)
                 if train_hooks:
-                    callback_list.on_train_batch_end(step, LazyLogs(self._named_metrics()))
+                    callback_list.on_train_batch_end(step, LazyLogs(self._named_metrics(), history.resolver))
                 if self.stop_training:
                     break
-            epoch_logs = self._result_logs()
+            epoch_logs = history.epoch_logs(self._result_logs())
             if val_data is not None and (epoch + 1) % validation_freq == 0:
                 val_logs = self._run_evaluation(val_data, callback_list)
                 epoch_logs.update({f"val_{name}": value for name, value in val_logs.items()})
@@ -387,7 +387,7 @@ class Trainer:
                                     "use_multiprocessing"}:
             raise TypeError(f"fit_generator() got an unexpected keyword argument '{name}'.")
         source = SampleBudget(generator, samples_per_epoch) if samples_per_epoch else generator
-        if validation_data is not None and nb_val_samples and not isinstance(validation_data, tuple):
+        if validation_data is not None and nb_val_samples and not isinstance(validation_data, (tuple, list)):
             validation_data = SampleBudget(validation_data, nb_val_samples)
         return self.fit(source, epochs=epochs or nb_epoch or 1, verbose=verbose, callbacks=callbacks,
                         validation_data=validation_data, class_weight=class_weight, initial_epoch=initial_epoch,
@@ -401,8 +401,12 @@ class Trainer:
         return self.predict(SampleBudget(generator, val_samples) if val_samples else generator, steps=steps)
 
     def predict_proba(self, x, batch_size=32, verbose=0):
-        """Keras 1: the model's (probability) outputs."""
-        return self.predict(x, batch_size=batch_size, verbose=verbose)
+        """Keras 1: the model's (probability) outputs; warns, as Keras 1 did, when some are outside [0, 1]."""
+        probabilities = self.predict(x, batch_size=batch_size, verbose=verbose)
+        if any(output.min() < 0 or output.max() > 1 for output in flatten(probabilities)):
+            warnings.warn("predict_proba: the model returns values outside [0, 1], not probabilities; its last "
+                          "layer may lack a softmax or sigmoid activation.", UserWarning, stacklevel=2)
+        return probabilities
 
     def predict_classes(self, x, batch_size=32, verbose=0):
         """Keras 1: argmax of the outputs, or (output > 0.5) for a single sigmoid unit."""
@@ -464,16 +468,17 @@ class Trainer:
         return logs
 
     def _validation_adapter(self, validation_data, batch_size, steps):
-        if isinstance(validation_data, tuple):
+        # A list is read as a tuple: Keras 1 code writes validation_data=[X_test, y_test], and Keras 3 accepts it.
+        if isinstance(validation_data, (tuple, list)):
             if len(validation_data) not in (2, 3):
                 raise ValueError(
-                    f"`validation_data` must be (x_val, y_val) or (x_val, y_val, sample_weight); received a tuple "
-                    f"of {len(validation_data)} items."
+                    f"`validation_data` must be (x_val, y_val) or (x_val, y_val, sample_weight); received a "
+                    f"{type(validation_data).__name__} of {len(validation_data)} items."
                 )
             data = ArrayData(*validation_data, batch_size=batch_size, device=self._device)
             targets.check_arrays(self, data)
             return data
-        if isinstance(validation_data, (list, np.ndarray, torch.Tensor)):
+        if isinstance(validation_data, (np.ndarray, torch.Tensor)):
             raise ValueError(
                 "`validation_data` must be a tuple (x_val, y_val), a generator, a Sequence or a DataLoader; "
                 f"received a {type(validation_data).__name__}."
