@@ -1,8 +1,8 @@
 """Training speed of the seed's models: lamina vs a hand-written PyTorch loop vs Keras 3 (torch backend).
 
 Each framework trains the same architecture with the same optimizer (SGD), loss, batch size and data, with
-accuracy tracked on the device; the three alternate for several rounds in one run and the best round of each is
-reported as samples per second, with ratios.
+accuracy tracked on the device; the three alternate for several rounds in one run. Rates are each framework's best
+round in samples per second; ratios are the median over rounds of the two frameworks' times in the same round.
 
     .venv/bin/python benchmarks/fit_speed.py            # all models
     .venv/bin/python benchmarks/fit_speed.py --models xor gru --rounds 5
@@ -170,17 +170,23 @@ def main():
     for name in args.models:
         make_data, samples, batch_size, loss_name, build_lamina, build_torch, build_keras = MODELS[name]
         x, y = make_data(samples)
-        best = {"lamina": float("inf"), "pytorch": float("inf"), "keras": float("inf")}
-        for _ in range(args.rounds + 1):  # the first round warms up and is dropped
+        times = {"lamina": [], "pytorch": [], "keras": []}
+        for round_ in range(args.rounds + 1):  # the first round warms up and is dropped
             for framework, run, build in (("lamina", run_lamina, build_lamina), ("pytorch", run_torch, build_torch),
                                           ("keras", run_keras, build_keras)):
                 torch.manual_seed(0)
                 elapsed = run(build, x, y, batch_size, loss_name)
-                if _ > 0:
-                    best[framework] = min(best[framework], elapsed)
-        rate = {key: samples / value for key, value in best.items()}
+                if round_ > 0:
+                    times[framework].append(elapsed)
+        rate = {key: samples / min(values) for key, values in times.items()}
         print(f"{name:6} {rate['lamina']:10.0f}/s {rate['pytorch']:10.0f}/s {rate['keras']:10.0f}/s "
-              f"{rate['lamina'] / rate['pytorch']:14.2f}x {rate['lamina'] / rate['keras']:12.2f}x", flush=True)
+              f"{paired_ratio(times, 'pytorch'):14.2f}x {paired_ratio(times, 'keras'):12.2f}x", flush=True)
+
+
+def paired_ratio(times, peer):
+    """The median over rounds of peer's time / lamina's time in the same round: the runs of one round are
+    seconds apart, so a slow spell of a shared machine slows both sides of a pair (rates use each side's best)."""
+    return float(np.median([other / own for own, other in zip(times["lamina"], times[peer])]))
 
 
 if __name__ == "__main__":
