@@ -35,6 +35,17 @@ def test_word2vec_command_trains_and_similar_words_reads_the_vectors(tmp_path, c
         cli.main(["similar-words", str(path), "king - man + woman"])
 
 
+def test_word2vec_command_with_deterministic_gives_the_same_vectors_for_any_workers(tmp_path, capsys):
+    corpus = tmp_path / "corpus.txt"
+    write_planted_corpus(corpus, sentences=1500)
+    outputs = []
+    for workers in ("1", "2"):
+        outputs.append(tmp_path / f"vectors{workers}.bin")
+        assert cli.main(["word2vec", str(corpus), "-o", str(outputs[-1]), "--size", "8", "--min-count", "1",
+                         "--epochs", "2", "--workers", workers, "--deterministic"]) == 0
+    assert outputs[0].read_bytes() == outputs[1].read_bytes()
+
+
 def test_similar_words_with_an_analogy_and_an_unknown_word(tmp_path, capsys):
     from lamina.word2vec import KeyedVectors
 

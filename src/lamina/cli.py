@@ -75,7 +75,10 @@ def _add_word2vec_commands(commands):
     train.add_argument("--epochs", type=int, default=5, help="passes over the corpus (5)")
     train.add_argument("--sample", type=float, default=1e-3, help="downsampling threshold of frequent words")
     train.add_argument("--workers", type=int, default=None, help="threads (default: the cores, up to 4)")
-    train.add_argument("--seed", type=int, default=1, help="random seed (runs with one seed are identical)")
+    train.add_argument("--seed", type=int, default=1,
+                       help="random seed (runs with one seed are identical with --workers 1 or --deterministic)")
+    train.add_argument("--deterministic", action="store_true",
+                       help="the same vectors for any --workers (slower: rounds of jobs on private rows)")
     train.add_argument("--text", action="store_true", help="write text format even for a .bin output")
     train.set_defaults(func=_run_word2vec)
     similar = commands.add_parser("similar-words", help="nearest words, or an analogy: king - man + woman")
@@ -94,7 +97,7 @@ def _run_word2vec(args):
     start = time.perf_counter()
     model = Word2Vec(corpus_file=args.corpus, vector_size=args.size, window=args.window, min_count=args.min_count,
                      sg=int(args.sg), hs=int(args.hs), negative=args.negative, epochs=args.epochs,
-                     sample=args.sample, workers=args.workers, seed=args.seed)
+                     sample=args.sample, workers=args.workers, seed=args.seed, deterministic=args.deterministic)
     binary = args.output.endswith(".bin") and not args.text
     model.wv.save_word2vec_format(args.output, binary=binary)
     print(f"{len(model.wv):,} words x {args.size} dimensions written to {args.output} "

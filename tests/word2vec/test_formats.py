@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 import pytest
 
-from lamina.word2vec.formats import load_word2vec_format, save_word2vec_format
+from lamina.word2vec.formats import save_word2vec_format
 from lamina.word2vec.keyed_vectors import KeyedVectors
 
 gensim_models = pytest.importorskip("gensim.models")
@@ -85,7 +85,7 @@ def test_word2vec_c_binary_with_newline_after_each_vector_loads(tmp_path):
     words = ["hello", "wörld", "</s>"]
     content = b"3 3\n" + b"".join(w.encode("utf8") + b" " + v.tobytes() + b"\n" for w, v in zip(words, vectors))
     (tmp_path / "c.bin").write_bytes(content)
-    kv = load_word2vec_format(tmp_path / "c.bin", binary=True)
+    kv = KeyedVectors.load_word2vec_format(tmp_path / "c.bin", binary=True)
     assert kv.index_to_key == words
     np.testing.assert_array_equal(kv.vectors, vectors)
     assert_same(kv, gensim_models.KeyedVectors.load_word2vec_format(str(tmp_path / "c.bin"), binary=True))
@@ -104,11 +104,11 @@ def test_binary_reading_crosses_chunk_boundaries_and_vectors_larger_than_a_chunk
     wide = RNG.standard_normal((3, 30000)).astype(np.float32)  # 120 kB per vector, more than one read chunk
     wide_kv = KeyedVectors.from_vectors(["a", "bb", "ccc"], wide)
     wide_kv.save_word2vec_format(tmp_path / "wide.bin", binary=True)
-    np.testing.assert_array_equal(load_word2vec_format(tmp_path / "wide.bin", binary=True).vectors, wide)
+    np.testing.assert_array_equal(KeyedVectors.load_word2vec_format(tmp_path / "wide.bin", binary=True).vectors, wide)
     many = RNG.standard_normal((3000, 20)).astype(np.float32)
     many_kv = KeyedVectors.from_vectors([f"w{i}" for i in range(3000)], many)
     many_kv.save_word2vec_format(tmp_path / "many.bin", binary=True)
-    loaded = load_word2vec_format(tmp_path / "many.bin", binary=True)
+    loaded = KeyedVectors.load_word2vec_format(tmp_path / "many.bin", binary=True)
     assert loaded.index_to_key == many_kv.index_to_key
     np.testing.assert_array_equal(loaded.vectors, many)
 
@@ -129,20 +129,20 @@ def gensim_glove(path, **options):
 def test_glove_files_without_header_load_like_gensim(tmp_path, limit):
     path = tmp_path / "glove.txt"
     path.write_text(GLOVE, encoding="utf8")
-    ours = load_word2vec_format(path, no_header=True, limit=limit)
+    ours = KeyedVectors.load_word2vec_format(path, no_header=True, limit=limit)
     assert_same(ours, gensim_glove(path, limit=limit))
     assert ours.index_to_key == ["the", ",", "naïve", "of"][:limit]
     np.testing.assert_array_equal(ours["the"], np.float32([0.418, 0.24968, -0.41242]))
     with pytest.raises(ValueError, match="no_header=True"):
-        load_word2vec_format(path)
+        KeyedVectors.load_word2vec_format(path)
     with pytest.raises(ValueError, match="text files only"):
-        load_word2vec_format(path, no_header=True, binary=True)
+        KeyedVectors.load_word2vec_format(path, no_header=True, binary=True)
 
 
 def test_duplicate_words_keep_the_first_vector(tmp_path):
     (tmp_path / "dup.txt").write_text("3 2\na 1 2\nb 3 4\na 5 6\n", encoding="utf8")
     with pytest.warns(UserWarning, match="duplicate word 'a'"):
-        kv = load_word2vec_format(tmp_path / "dup.txt")
+        kv = KeyedVectors.load_word2vec_format(tmp_path / "dup.txt")
     assert kv.index_to_key == ["a", "b"] and kv.vectors.shape == (2, 2)
     np.testing.assert_array_equal(kv["a"], [1, 2])
     assert [kv.get_vecattr(w, "count") for w in "ab"] == [3, 2]
@@ -154,15 +154,15 @@ def test_broken_files_raise_clear_errors(tmp_path):
     ours.save_word2vec_format(tmp_path / "v.txt")
     (tmp_path / "short.bin").write_bytes((tmp_path / "v.bin").read_bytes()[:500])
     with pytest.raises(EOFError, match="truncated"):
-        load_word2vec_format(tmp_path / "short.bin", binary=True)
+        KeyedVectors.load_word2vec_format(tmp_path / "short.bin", binary=True)
     (tmp_path / "short.txt").write_bytes(b"5 9\n" + (tmp_path / "v.txt").read_bytes().split(b"\n", 1)[1][:300])
     with pytest.raises((EOFError, ValueError)):
-        load_word2vec_format(tmp_path / "short.txt")
+        KeyedVectors.load_word2vec_format(tmp_path / "short.txt")
     with pytest.raises(ValueError):
-        load_word2vec_format(tmp_path / "v.bin")  # binary read as text
+        KeyedVectors.load_word2vec_format(tmp_path / "v.bin")  # binary read as text
     (tmp_path / "bad.txt").write_text("2 3\na 1 2\n", encoding="utf8")
     with pytest.raises(ValueError, match="expected 3"):
-        load_word2vec_format(tmp_path / "bad.txt")
+        KeyedVectors.load_word2vec_format(tmp_path / "bad.txt")
 
 
 def test_unicode_errors_option_matches_gensim(tmp_path):
@@ -170,8 +170,8 @@ def test_unicode_errors_option_matches_gensim(tmp_path):
     vector = np.ones(2, "<f4").tobytes()
     (tmp_path / "v.bin").write_bytes(b"2 2\n" + cut + b" " + vector + b"ok " + vector)
     with pytest.raises(UnicodeDecodeError):
-        load_word2vec_format(tmp_path / "v.bin", binary=True)
-    ours = load_word2vec_format(tmp_path / "v.bin", binary=True, unicode_errors="ignore")
+        KeyedVectors.load_word2vec_format(tmp_path / "v.bin", binary=True)
+    ours = KeyedVectors.load_word2vec_format(tmp_path / "v.bin", binary=True, unicode_errors="ignore")
     theirs = gensim_models.KeyedVectors.load_word2vec_format(str(tmp_path / "v.bin"), binary=True,
                                                             unicode_errors="ignore")
     assert_same(ours, theirs)
@@ -189,7 +189,7 @@ def test_gensims_own_fixture_files_load_identically(name, options):
     test_utils = pytest.importorskip("gensim.test.utils")
     path = test_utils.datapath(name)
     no_header = options.pop("no_header", False)
-    ours = load_word2vec_format(path, no_header=no_header, **options)
+    ours = KeyedVectors.load_word2vec_format(path, no_header=no_header, **options)
     if no_header:
         theirs = gensim_glove(path, **options)
     else:
@@ -201,4 +201,4 @@ def test_gensims_own_fixture_files_load_identically(name, options):
 def test_a_header_announcing_too_many_words_raises_eof_error():
     test_utils = pytest.importorskip("gensim.test.utils")
     with pytest.raises(EOFError, match="announces"):
-        load_word2vec_format(test_utils.datapath("pretrained.vec"))
+        KeyedVectors.load_word2vec_format(test_utils.datapath("pretrained.vec"))

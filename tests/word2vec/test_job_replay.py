@@ -61,7 +61,7 @@ def test_an_unwritable_temporary_file_falls_back_to_reading_the_corpus(tmp_path)
 
 def test_training_from_a_file_equals_training_from_its_sentences(tmp_path):
     path = write_corpus(tmp_path / "corpus.txt")
-    options = dict(vector_size=8, min_count=1, epochs=3, workers=2, seed=5)
+    options = dict(vector_size=8, min_count=1, epochs=3, workers=2, seed=5, deterministic=True)
     from_file = Word2Vec(corpus_file=str(path), **options)
     from_list = Word2Vec([line.split() for line in path.read_text().splitlines()], **options)
     np.testing.assert_array_equal(from_file.wv.vectors, from_list.wv.vectors)

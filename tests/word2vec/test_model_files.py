@@ -17,9 +17,11 @@ def corpus(seed=0, sentences=400):
 @pytest.mark.parametrize("settings", [dict(sg=1), dict(sg=0, hs=1, negative=0)])
 def test_saved_model_continues_training_exactly_like_the_original(tmp_path, settings):
     sentences = corpus()
-    model = Word2Vec(sentences, vector_size=12, min_count=1, epochs=2, workers=2, seed=3, **settings)
+    model = Word2Vec(sentences, vector_size=12, min_count=1, epochs=2, workers=2, seed=3, deterministic=True,
+                     **settings)
     model.save(tmp_path / "words.w2v")
     restored = Word2Vec.load(tmp_path / "words.w2v")
+    assert restored.deterministic and restored.workers == 2
     np.testing.assert_array_equal(restored.wv.vectors, model.wv.vectors)
     assert restored.wv.index_to_key == model.wv.index_to_key
     assert restored.wv.most_similar("paris") == model.wv.most_similar("paris")

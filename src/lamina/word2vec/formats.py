@@ -11,7 +11,10 @@ GloVe: text lines without the header (load with no_header=True).
 
 Example:
     >>> save_word2vec_format(kv, "vectors.bin", binary=True)
-    >>> kv = load_word2vec_format("GoogleNews-vectors-negative300.bin", binary=True, limit=100000)
+    >>> kv = load_word2vec_format(KeyedVectors, "GoogleNews-vectors-negative300.bin", binary=True, limit=100000)
+
+The loaders take the class to build (KeyedVectors or a subclass, from its class methods), so this module does not
+import `keyed_vectors`, which imports it.
 """
 import json
 import os
@@ -43,7 +46,7 @@ def save_keyed_vectors(kv, path):
                                 "vectors.safetensors": save_arrays(arrays)})
 
 
-def load_keyed_vectors(path, cls=None):
+def load_keyed_vectors(cls, path):
     """Reads a file written by `save_keyed_vectors` / `KeyedVectors.save`.
 
     Raises:
@@ -51,11 +54,9 @@ def load_keyed_vectors(path, cls=None):
         ValueError: not such a file (word2vec.c and GloVe files are read by load_word2vec_format).
 
     Example:
-        >>> kv = load_keyed_vectors("words.kv")
+        >>> kv = load_keyed_vectors(KeyedVectors, "words.kv")
     """
     from safetensors.numpy import load as load_arrays
-    if cls is None:
-        from lamina.word2vec.keyed_vectors import KeyedVectors as cls
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"KeyedVectors.load: no file at '{path}'.")
@@ -124,8 +125,8 @@ def save_word2vec_format(kv, path, fvocab=None, binary=False, total_vec=None, wr
                 handle.write(f"{prefix}{kv.index_to_key[row]} {numbers}\n".encode("utf8"))
 
 
-def load_word2vec_format(path, fvocab=None, binary=False, encoding="utf8", unicode_errors="strict", limit=None,
-                         datatype=np.float32, no_header=False, cls=None):
+def load_word2vec_format(cls, path, fvocab=None, binary=False, encoding="utf8", unicode_errors="strict", limit=None,
+                         datatype=np.float32, no_header=False):
     """Reads a word2vec.c/gensim text or binary file, or a GloVe text file (no_header=True).
 
     Args:
@@ -137,7 +138,7 @@ def load_word2vec_format(path, fvocab=None, binary=False, encoding="utf8", unico
         limit: read only the first `limit` words (files are sorted by frequency, so these are the most common).
         datatype: dtype of the loaded vectors.
         no_header: the file has no "<count> <size>" line (GloVe); text files only.
-        cls: the class to build (KeyedVectors by default).
+        cls: the class to build (KeyedVectors, or a subclass).
 
     Returns:
         KeyedVectors. A word seen twice keeps its first vector (with a warning).
@@ -148,10 +149,8 @@ def load_word2vec_format(path, fvocab=None, binary=False, encoding="utf8", unico
             binary=False), or the header is not two integers.
 
     Example:
-        >>> kv = load_word2vec_format("glove.6B.50d.txt", no_header=True)
+        >>> kv = load_word2vec_format(KeyedVectors, "glove.6B.50d.txt", no_header=True)
     """
-    if cls is None:
-        from lamina.word2vec.keyed_vectors import KeyedVectors as cls
     path = os.fspath(path)
     counts = _read_counts(fvocab, unicode_errors) if fvocab is not None else None
     if no_header:

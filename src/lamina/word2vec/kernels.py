@@ -1,6 +1,11 @@
 """numba kernels that train jobs of word2vec (skip-gram or CBOW; negative sampling and/or hierarchical softmax).
 
-Determinism design: a job never writes the shared weights. Every row it touches is copied on first use into a
+Two drivers share the job kernel `train_job`. `train_in_place` (the default, gensim's design) lets each worker
+thread train its jobs directly on the shared weights: threads race on the rows they share (lock-free SGD), so the
+result depends on thread timing unless there is one worker. `train_rounds` (`Word2Vec(deterministic=True)`)
+gives the same bits for any number of workers:
+
+Deterministic design: a job never writes the shared weights. Every row it touches is copied on first use into a
 job-private buffer (`RoundOverlay`) and the job trains sequentially on its private rows. A round of jobs runs
 against the same weights (numba `prange` threads in `train_rounds`), then `merge_round` writes each
 touched row once: the job's copy when one job touched it, else the original plus every job's change, in job
@@ -315,6 +320,32 @@ def _forget_job(local0, touched0, local_neg, touched_neg, local_hs, touched_hs, 
     _forget(local0, touched0, used[0])
     _forget(local_neg, touched_neg, used[1])
     _forget(local_hs, touched_hs, used[2])
+
+
+def identity_rows(rows):
+    """`local_of` for in-place training: every row is its own slot, so `_row` never copies."""
+    return np.arange(rows, dtype=np.int32)
+
+
+@njit(nogil=True, cache=True, parallel=True)
+def train_in_place(indices, index_starts, sentence_ends, end_starts, alphas, seeds, keep_thresholds, syn0, syn1neg,
+                   syn1, cum_table, starts, codes, points, lengths, sg, hs, negative, window, shrink_windows,
+                   cbow_mean, compute_loss, rows0, rows_neg, rows_hs, losses, effective):
+    """Train a batch of jobs directly on the weights, the jobs spread over numba's threads (arguments as for
+    `train_rounds`; `rows0`, `rows_neg`, `rows_hs` are `identity_rows` of the three matrices).
+
+    Each job is trained sequentially by one thread; with one thread the jobs run in order, so the result is
+    reproducible.
+    """
+    jobs = alphas.shape[0]
+    used = np.zeros((jobs, 3), dtype=np.int64)
+    unused = np.zeros(1, dtype=np.int32)  # `touched`: `_row` writes it only when it copies a row
+    for job in prange(jobs):
+        status, losses[job], effective[job] = train_job(
+            indices[index_starts[job]:index_starts[job + 1]], sentence_ends[end_starts[job]:end_starts[job + 1]],
+            keep_thresholds, syn0, syn1neg, syn1, cum_table, starts, codes, points, lengths, sg, hs, negative,
+            window, shrink_windows, cbow_mean, alphas[job], seeds[job], compute_loss,
+            rows0, unused, syn0, rows_neg, unused, syn1neg, rows_hs, unused, syn1, used[job])
 
 
 @njit(nogil=True, cache=True, parallel=True)

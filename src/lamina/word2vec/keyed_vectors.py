@@ -495,7 +495,7 @@ class KeyedVectors:
     def load(cls, path):
         """Reads a file written by `save()` (never unpickles); see lamina.word2vec.formats.load_keyed_vectors."""
         from lamina.word2vec.formats import load_keyed_vectors
-        return load_keyed_vectors(path, cls=cls)
+        return load_keyed_vectors(cls, path)
 
     def save_word2vec_format(self, path, fvocab=None, binary=False, total_vec=None, write_header=True,
                              prefix="", append=False, sort_attr="count"):
@@ -509,9 +509,9 @@ class KeyedVectors:
                              limit=None, datatype=np.float32, no_header=False):
         """Reads word2vec.c/gensim text or binary files and GloVe text; see lamina.word2vec.formats."""
         from lamina.word2vec.formats import load_word2vec_format
-        return load_word2vec_format(path, fvocab=fvocab, binary=binary, encoding=encoding,
+        return load_word2vec_format(cls, path, fvocab=fvocab, binary=binary, encoding=encoding,
                                     unicode_errors=unicode_errors, limit=limit, datatype=datatype,
-                                    no_header=no_header, cls=cls)
+                                    no_header=no_header)
 
 
 def _index_keys(keys):

@@ -1,4 +1,4 @@
-"""Word2Vec: vocabulary building and deterministic multi-threaded training (skip-gram / CBOW)."""
+"""Word2Vec: vocabulary building and multi-threaded training (skip-gram / CBOW), lock-free or deterministic."""
 
 import itertools
 import logging
@@ -23,10 +23,12 @@ _PARALLEL_KERNELS = threading.Lock()
 class Word2Vec:
     """Learn word vectors from a corpus with skip-gram or CBOW (gensim's `Word2Vec` arguments and meaning).
 
-    Training starts right away when `sentences` or `corpus_file` is given. Results are bitwise reproducible
-    for a given `seed`, whatever `workers` is: the corpus is cut into jobs of `job_words` tokens, a round of
-    `jobs_per_round` jobs trains in parallel against the same weights, and each job's updates are then added in
-    job order (see `lamina.word2vec.kernels`).
+    Training starts right away when `sentences` or `corpus_file` is given. The corpus is cut into jobs of
+    `job_words` tokens. By default the worker threads train their jobs directly on the shared weights, as gensim
+    does: reproducible for a given `seed` with `workers=1`, not with more. `deterministic=True` gives the same
+    bits for any `workers`: a round of `jobs_per_round` jobs trains in parallel against the same weights, each job
+    on private copies of its rows, and each job's updates are then added in job order (slower: the copies and
+    the merge cost memory bandwidth; see `lamina.word2vec.kernels`).
 
     Args:
         sentences: restartable iterable of token lists (a list, or `LineSentence`).
@@ -42,11 +44,12 @@ class Word2Vec:
         alpha, min_alpha: learning rate, decayed linearly from alpha to min_alpha over all epochs.
         sample: subsampling threshold for frequent words (0 disables; >= 1 is an absolute count).
         epochs: passes over the corpus.
-        workers: training threads (does not change the result). None (the default) takes this machine's
-            cores, up to 4: a round has 4 jobs, so more workers help little (only the memory-bound merge is
-            split further), and 3 train no faster than 2 (the jobs split 2-1-1). Training starts numba's
-            threads (OpenMP): a process that has trained should start subprocesses with multiprocessing's
-            'spawn' or 'forkserver' method, not 'fork'.
+        workers: training threads. None (the default) takes this machine's cores, up to 4 (with
+            deterministic=True a round has 4 jobs, so more workers help little there, and 3 train no faster
+            than 2). Training starts numba's threads (OpenMP): a process that has trained should start
+            subprocesses with multiprocessing's 'spawn' or 'forkserver' method, not 'fork'.
+        deterministic: the same result for any `workers` (round-based training on private rows, slower);
+            False (the default) trains in place, lock-free.
         seed: seed of the initial vectors and of every job's random stream.
         max_vocab_size: prune rare words during counting when more distinct words than this are held.
         max_final_vocab: raise min_count so that at most this many words are kept.
@@ -75,14 +78,15 @@ class Word2Vec:
     # four workers help. A job is `job_words` consecutive raw tokens: sentences are cut at job boundaries.
     jobs_per_round = 4
     job_words = 500
-    rounds_per_batch = 8  # rounds handed to the kernels at once (the next batch is read meanwhile)
+    rounds_per_batch = 128  # rounds of jobs handed to the kernels at once (the next batch is read meanwhile)
     overlay_rows = 4096  # private rows per job and weight matrix to start with; doubled when a job needs more
     pairs_per_batch = 4096  # examples per minibatch of the batched (CUDA) trainer
 
     def __init__(self, sentences=None, corpus_file=None, vector_size=100, window=5, min_count=5, sg=0, hs=0,
                  negative=5, ns_exponent=0.75, cbow_mean=1, alpha=0.025, min_alpha=0.0001, sample=1e-3,
                  epochs=5, workers=None, seed=1, max_vocab_size=None, max_final_vocab=None, shrink_windows=True,
-                 compute_loss=False, callbacks=(), device=None, progress=False, trim_rule=None):
+                 compute_loss=False, callbacks=(), device=None, progress=False, trim_rule=None,
+                 deterministic=False):
         # The batched PyTorch trainer runs on this device (None: the numba kernels). Tests force it on the CPU
         # by setting `model._batched_device = torch.device("cpu")` before train().
         self._batched_device = _batched_device(device)
@@ -104,6 +108,7 @@ class Word2Vec:
         self.epochs, self.workers, self.seed = int(epochs), int(workers), int(seed)
         self.max_vocab_size, self.max_final_vocab = max_vocab_size, max_final_vocab
         self.shrink_windows, self.compute_loss = bool(shrink_windows), bool(compute_loss)
+        self.deterministic = bool(deterministic)
         self.callbacks, self.device, self.progress = tuple(callbacks), device, bool(progress)
         self.wv = KeyedVectors.from_vectors([], np.zeros((0, self.vector_size), dtype=np.float32))
         self.corpus_count = self.corpus_total_words = 0
@@ -230,7 +235,9 @@ class Word2Vec:
         threads = min(self.workers, numba.config.NUMBA_NUM_THREADS)
         # One runner thread launches the kernels (on `threads` numba threads) while this one reads the corpus.
         with replay, ThreadPoolExecutor(1, initializer=numba.set_num_threads, initargs=(threads,)) as runner:
-            self._overlays = self._new_overlays()
+            self._overlays = self._new_overlays() if self.deterministic else None
+            self._identity_rows = None if self.deterministic else [
+                kernels.identity_rows(len(matrix)) for matrix in self._weights()]
             for epoch in range(int(epochs)):
                 _call(callbacks, "on_epoch_begin", self)
                 loss, effective, raw = self._train_epoch(replay.jobs(), epoch, schedule, runner, bar)
@@ -240,7 +247,7 @@ class Word2Vec:
                 self.epoch_losses.append(loss)
                 self.wv.norms = None  # similarities in callbacks use this epoch's vectors
                 _call(callbacks, "on_epoch_end", self)
-        self._batched = self._overlays = self._used = None  # frees the device copies and the private rows
+        self._batched = self._overlays = self._used = self._identity_rows = None  # frees the copies and row maps
         if bar is not None:
             bar.close()
         self.train_count += 1
@@ -285,12 +292,21 @@ class Word2Vec:
             bar.update(raw_words)
 
     def _train_batch(self, batch, alphas, seeds):
-        """Trains a batch of jobs in rounds (kernels.train_rounds); returns (losses, effective words, raw words)."""
+        """Trains a batch of jobs (in place, or in rounds); returns (losses, effective words, raw words)."""
         indices = np.concatenate([job[0] for job in batch])
         index_starts = np.cumsum([0] + [len(job[0]) for job in batch])
         sentence_ends = np.concatenate([job[1] for job in batch])
         end_starts = np.cumsum([0] + [len(job[1]) for job in batch])
         losses, effective = np.zeros(len(batch)), np.zeros(len(batch), dtype=np.int64)
+        raw_words = sum(job[2] for job in batch)
+        if not self.deterministic:
+            with _PARALLEL_KERNELS:
+                kernels.train_in_place(
+                    indices, index_starts, sentence_ends, end_starts, alphas, seeds, self._keep_thresholds,
+                    self.wv.vectors, self.syn1neg, self.syn1, self.cum_table, self._starts, self.codes, self.points,
+                    self.code_lengths, self.sg, self.hs, self.negative, self.window, self.shrink_windows,
+                    self.cbow_mean, self.compute_loss, *self._identity_rows, losses, effective)
+            return losses, effective, raw_words
         next_round, rounds = 0, -(-len(batch) // self.jobs_per_round)
         while True:
             vectors, negative, softmax = self._overlays
@@ -303,7 +319,7 @@ class Word2Vec:
                     vectors.local_of, vectors.touched, vectors.buffer, negative.local_of, negative.touched,
                     negative.buffer, softmax.local_of, softmax.touched, softmax.buffer, self._used, losses, effective)
             if next_round == rounds:
-                return losses, effective, sum(job[2] for job in batch)
+                return losses, effective, raw_words
             grown = [overlay.grow() for index, overlay in enumerate(self._overlays)  # grow the full ones, go on
                      if self._used[:, index].max() >= overlay.touched.shape[1]]
             if not grown:

@@ -17,7 +17,7 @@ FORMAT = "lamina-word2vec"
 # The constructor arguments a saved model keeps (callbacks, device and progress belong to a session, not a model).
 SETTINGS = ("vector_size", "window", "min_count", "sg", "hs", "negative", "ns_exponent", "cbow_mean", "alpha",
             "min_alpha", "sample", "epochs", "workers", "seed", "max_vocab_size", "max_final_vocab", "shrink_windows",
-            "compute_loss")
+            "compute_loss", "deterministic")
 STATE = ("corpus_count", "corpus_total_words", "train_count", "effective_min_count", "min_alpha_yet_reached",
          "epoch_losses")
 
