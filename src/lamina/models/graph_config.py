@@ -60,7 +60,8 @@ def functional_from_config(cls, config, custom_objects=None):
     inputs = _resolve_references(config["inputs"], produced)
     outputs = _resolve_references(config["outputs"], produced)
     model = cls(inputs=inputs, outputs=outputs, name=config["name"])
-    model.trainable = config.get("trainable", True)
+    if not config.get("trainable", True):  # setting True would unfreeze the layers restored as frozen
+        model.trainable = False
     return model
 
 

@@ -71,7 +71,9 @@ def get_file(fname=None, origin=None, untar=False, md5_hash=None, file_hash=None
         origin: the URL (http, https, ftp or file).
         untar: Keras 1's name for `extract=True` with `archive_format='tar'`.
         md5_hash: Keras 1's name for `file_hash` with `hash_algorithm='md5'`.
-        file_hash: the expected sha256 or md5 hex digest; None skips verification.
+        file_hash: the expected sha256 or md5 hex digest; None skips verification. With an explicit
+            `hash_algorithm`, 8 or more leading hex digits check a prefix of the digest (the hashes in torch
+            hub's checkpoint names, e.g. `vgg16-397923af.pth`).
         cache_subdir: sub-folder of `cache_dir`; an absolute path is used as it is.
         hash_algorithm: 'sha256', 'md5', or 'auto' (64 hex digits mean sha256, 32 mean md5).
         extract: extract the archive (tar, tar.gz, tar.bz2, tar.xz or zip). Members that would land outside the
@@ -113,7 +115,7 @@ def get_file(fname=None, origin=None, untar=False, md5_hash=None, file_hash=None
     if force_download or not os.path.exists(target):
         _download(origin, target, checksum, stale=False)
         downloaded = True
-    elif checksum is not None and _digest(target, checksum[0]) != checksum[1]:
+    elif checksum is not None and not _matches(target, checksum):
         print(f"The cached file {target} does not match its {checksum[0]} {checksum[1]}; downloading it again.",
               file=sys.stderr)
         _download(origin, target, checksum, stale=True)
@@ -173,7 +175,21 @@ def _checksum(file_hash, algorithm):
             raise ValueError(f"get_file: file_hash={file_hash!r} has {len(file_hash)} characters; expected a sha256 "
                              f"(64 hex digits) or md5 (32) digest, or pass hash_algorithm='sha256' or 'md5'.")
         algorithm = lengths[len(file_hash)]
+    full = hashlib.new(algorithm).digest_size * 2
+    if len(file_hash) < 8 or len(file_hash) > full or any(c not in "0123456789abcdef" for c in file_hash):
+        raise ValueError(f"get_file: file_hash={file_hash!r} is not a {algorithm} digest or prefix: expected 8 to "
+                         f"{full} hex digits.")
     return algorithm, file_hash
+
+
+def _matches(path, checksum):
+    """Whether the file's digest starts with the expected digest (the whole digest, or a prefix of it)."""
+    return _digest(path, checksum[0]).startswith(checksum[1])
+
+
+def hash_matches(path, file_hash, hash_algorithm="auto"):
+    """Whether the file at `path` has `file_hash` (a digest, or with an explicit algorithm a prefix of one)."""
+    return _matches(path, _checksum(file_hash, hash_algorithm))
 
 
 def _digest(path, algorithm, chunk_size=CHUNK_BYTES):
@@ -232,7 +248,7 @@ def _download(origin, target, checksum, stale):
                 from error
     if checksum is not None:
         actual = _digest(partial, checksum[0])
-        if actual != checksum[1]:
+        if not actual.startswith(checksum[1]):
             os.remove(partial)
             raise ValueError(
                 f"The file downloaded from {origin} is corrupted or not the expected version: its {checksum[0]} is "
