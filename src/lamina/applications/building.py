@@ -9,10 +9,11 @@ Example (a model module):
     ...           classes=1000, classifier_activation="softmax"):
     ...     return build(SPEC, locals())
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 from lamina import config
+from lamina.applications.weights import load_pretrained
 from lamina.engine.input_layer import Input, get_source_inputs
 from lamina.engine.symbolic import SymbolicTensor
 from lamina.layers.pooling import GlobalAveragePooling2D, GlobalMaxPooling2D
@@ -49,7 +50,6 @@ class Application:
     default_size: int
     min_size: int
     checkpoint: Checkpoint
-    transform: dict = field(default_factory=dict)  # preprocessing: resize, crop, interpolation, mean, std
 
 
 class Sources(dict):
@@ -72,8 +72,6 @@ class Sources(dict):
 
 def build(application, arguments):
     """The lamina Model for `application` from the Keras constructor's `arguments` (its locals())."""
-    from lamina.applications.weights import load_pretrained
-
     include_top, weights = bool(arguments["include_top"]), arguments["weights"]
     classes, pooling = arguments["classes"], arguments["pooling"]
     _check_arguments(application, include_top, weights, classes, pooling)

@@ -41,17 +41,18 @@ def preprocess_input(x, data_format=None, mode=None, transform=None):
     data_format = normalize_data_format(data_format)
     was_numpy = not isinstance(x, torch.Tensor)
     images = torch.as_tensor(np.asarray(x) if was_numpy else x)
+    given_shape = tuple(images.shape)
     single = images.dim() == 3
     if images.dim() not in (3, 4):
         raise ValueError(f"preprocess_input: expected an image (3 dimensions) or a batch (4), received shape "
-                         f"{tuple(images.shape)}.")
+                         f"{given_shape}.")
     if single:
         images = images.unsqueeze(0)
     if data_format == "channels_last":
         images = images.permute(0, 3, 1, 2)
     if images.shape[1] != 3:
         raise ValueError(f"preprocess_input: expected 3 colour channels in {data_format} images, received shape "
-                         f"{tuple(images.shape[1:] if data_format == 'channels_first' else images.shape[1:])}.")
+                         f"{given_shape}.")
     is_uint8 = images.dtype == torch.uint8
     images = images.float()
     if mode is None:
