@@ -29,6 +29,11 @@ class Checkpoint:
     url: str
     sha256_prefix: str
 
+    @classmethod
+    def from_url(cls, url):
+        """The checkpoint at `url`, whose file name ends with '-<sha256 prefix>.pth' (torchvision's names)."""
+        return cls(url, url.rsplit("-", 1)[1].split(".")[0])
+
     @property
     def filename(self):
         return self.url.rsplit("/", 1)[-1]
@@ -42,6 +47,8 @@ class Application:
     `top(x, classes, classifier_activation, data_format, sources)` the classifier's output. Both add
     `{layer name: torchvision module name}` entries to `sources`.
     `min_size`: the smallest input side the base accepts without include_top.
+    `rename(state)` rewrites an old checkpoint's keys to the module names `sources` use (DenseNet's);
+    `ignored_prefixes` name checkpoint tensors the model does not use (InceptionV3's `AuxLogits.`).
     """
 
     name: str
@@ -50,6 +57,8 @@ class Application:
     default_size: int
     min_size: int
     checkpoint: Checkpoint
+    rename: Callable = None
+    ignored_prefixes: tuple = ()
 
 
 class Sources(dict):

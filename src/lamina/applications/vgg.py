@@ -41,8 +41,7 @@ def _channels_last_fc1(attribute, tensor):
 
 def _application(name, checkpoint):
     return Application(name, _base(BLOCKS[name]), _top, default_size=224, min_size=32,
-                       checkpoint=Checkpoint(f"https://download.pytorch.org/models/{checkpoint}",
-                                             checkpoint.rsplit("-", 1)[1].split(".")[0]))
+                       checkpoint=Checkpoint.from_url(f"https://download.pytorch.org/models/{checkpoint}"))
 
 
 VGG16_APPLICATION = _application("vgg16", "vgg16-397923af.pth")

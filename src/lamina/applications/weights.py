@@ -64,7 +64,11 @@ def load_pretrained(model, application, weights, sources, include_top):
         if path.endswith(".lamina"):
             model.load_weights(path)
             return
-    load_state_dict(model, read_state_dict(path, application.name), sources, include_top, application.name)
+    state = read_state_dict(path, application.name)
+    if application.rename is not None:
+        state = application.rename(state)
+    state = {key: value for key, value in state.items() if not key.startswith(application.ignored_prefixes)}
+    load_state_dict(model, state, sources, include_top, application.name)
 
 
 def load_state_dict(model, state, sources, include_top, owner):
