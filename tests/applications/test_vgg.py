@@ -8,14 +8,10 @@ import lamina
 from lamina.applications import VGG16, VGG19
 from lamina.explain import grad_cam
 from lamina.models import Model, load_model
+from applications.comparison import relative_error
 
 KERAS_VGG16_NAMES = ([f"block{b}_conv{c}" for b, n in zip(range(1, 6), (2, 2, 3, 3, 3)) for c in range(1, n + 1)]
                      + [f"block{b}_pool" for b in range(1, 6)] + ["flatten", "fc1", "fc2", "predictions"])
-
-
-def relative_error(ours, theirs):
-    ours = torch.as_tensor(np.asarray(ours))
-    return float((ours - theirs).abs().max() / theirs.abs().max())
 
 
 def test_vgg16_equals_torchvision_with_its_state_dict(vgg16_torchvision, vgg16_state_path):
