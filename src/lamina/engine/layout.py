@@ -3,6 +3,10 @@
 lamina keeps weights in the layout PyTorch's kernels want (a Dense kernel is (out, in), a Conv2D kernel
 (out, in, kh, kw)), so no op pays for a permute. get_weights()/set_weights(), initializers and constraints
 see Keras's layout, so weights move between Keras and lamina unchanged.
+
+4-D weights (2-D convolution kernels) are stored in channels_last memory format (`stored`): PyTorch then runs
+the convolution and the layers after it channels last, 1.3-2.4x faster inference and up to 10x faster
+depthwise training on CPU (docs/design.md, "Convolution kernels in channels_last memory").
 """
 import torch
 
@@ -20,6 +24,11 @@ class Layout:
 IDENTITY = Layout()
 
 
+def stored(tensor):
+    """`tensor` in the memory layout lamina keeps weights in: channels_last if 4-D, else contiguous."""
+    return tensor.contiguous(memory_format=torch.channels_last if tensor.dim() == 4 else torch.contiguous_format)
+
+
 class Permuted(Layout):
     """Keras layout = torch layout with its axes permuted by `permutation`."""
 
@@ -31,7 +40,7 @@ class Permuted(Layout):
         return tensor.permute(self.permutation)
 
     def from_keras(self, tensor):
-        return tensor.permute(self.inverse).contiguous()
+        return stored(tensor.permute(self.inverse))
 
 
 TRANSPOSED = Permuted((1, 0))

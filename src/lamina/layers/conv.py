@@ -138,7 +138,7 @@ class _DepthwiseKernel(layout.Layout):
     def from_keras(self, tensor):
         rank = tensor.ndim - 2
         channels_first = tensor.permute(rank, rank + 1, *range(rank))
-        return channels_first.reshape(-1, 1, *channels_first.shape[2:]).contiguous()
+        return layout.stored(channels_first.reshape(-1, 1, *channels_first.shape[2:]))
 
 
 # ------------------------------------------------------------------------ layers

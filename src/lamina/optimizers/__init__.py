@@ -183,6 +183,7 @@ class Optimizer(Configurable):
         self.iterations = int(state["iterations"])
         if self.torch_optimizer is not None:
             self.torch_optimizer.load_state_dict(state["torch"])
+            _match_parameter_layouts(self.torch_optimizer)
 
     def get_config(self):
         rate = self._learning_rate
@@ -352,3 +353,14 @@ def get(identifier):
             "torch.optim optimizer is created by lamina from the model's weights."
         )
     return resolve("optimizer", identifier, ALL_OPTIMIZERS, base_class=Optimizer)
+
+
+def _match_parameter_layouts(torch_optimizer):
+    """Gives each loaded state tensor its parameter's memory layout (a channels_last conv kernel's moments come
+    back from a file contiguous). torch's fused CPU Adam reads the parameter, gradient and moments as if they
+    shared one layout, so mixed layouts would silently give wrong steps."""
+    for parameter, parameter_state in torch_optimizer.state.items():
+        for key, value in parameter_state.items():
+            if isinstance(value, torch.Tensor) and value.shape == parameter.shape and \
+                    value.stride() != parameter.stride():
+                parameter_state[key] = torch.empty_like(parameter, dtype=value.dtype).copy_(value)
