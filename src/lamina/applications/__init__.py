@@ -1,11 +1,17 @@
 """Pretrained ConvNets as lamina models: torchvision's architectures and ImageNet weights, Keras's API and names.
 
 Example:
-    >>> from lamina.applications import VGG16
-    >>> base = VGG16(weights="imagenet", include_top=False, pooling="avg")
+    >>> from lamina.applications import ResNet50
+    >>> base = ResNet50(weights="imagenet", include_top=False, pooling="avg")
     >>> base.summary()
 """
+from lamina.applications.densenet import DenseNet121, DenseNet169, DenseNet201
 from lamina.applications.imagenet import decode_predictions, preprocess_input
+from lamina.applications.mobilenet_v2 import MobileNetV2
+from lamina.applications.mobilenet_v3 import MobileNetV3Large, MobileNetV3Small
+from lamina.applications.resnet import ResNet18, ResNet34, ResNet50, ResNet101, ResNet152
 from lamina.applications.vgg import VGG16, VGG19
 
-__all__ = ["VGG16", "VGG19", "decode_predictions", "preprocess_input"]
+__all__ = ["DenseNet121", "DenseNet169", "DenseNet201", "MobileNetV2", "MobileNetV3Large", "MobileNetV3Small",
+           "ResNet101", "ResNet152", "ResNet18", "ResNet34", "ResNet50", "VGG16", "VGG19", "decode_predictions",
+           "preprocess_input"]

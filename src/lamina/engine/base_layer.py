@@ -125,6 +125,8 @@ class Layer(nn.Module, Configurable):
     legacy_arguments = {}
     # Whether the layer passes an incoming mask on unchanged (compute_mask's default).
     supports_masking = False
+    # Whether every output is shaped as the (single) input: shape inference then skips the meta-tensor call.
+    keeps_input_spec = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -493,6 +495,8 @@ class Layer(nn.Module, Configurable):
         Sizes that are unknown (None) are filled with two different values; output sizes that change with
         them are unknown too. No memory is allocated and no arithmetic is done.
         """
+        if self.keeps_input_spec and isinstance(inputs, TensorSpec):
+            return TensorSpec(inputs.shape, inputs.dtype)
         overridden = type(self).compute_output_shape is not Layer.compute_output_shape
         # Keras 1 layers name the method get_output_shape_for.
         shape_function = self.compute_output_shape if overridden else getattr(self, "get_output_shape_for", None)

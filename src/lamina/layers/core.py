@@ -128,6 +128,7 @@ class Activation(Layer):
     """Applies an activation function: Activation('relu')."""
 
     supports_masking = True
+    keeps_input_spec = True
 
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
@@ -148,6 +149,7 @@ class Dropout(Layer):
 
     legacy_arguments = legacy.arguments("p")
     supports_masking = True
+    keeps_input_spec = True
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)

@@ -11,6 +11,7 @@ class _Normalization(Layer):
     """Shared configuration of the normalization layers: epsilon, center/scale and gamma/beta options."""
 
     supports_masking = True
+    keeps_input_spec = True
 
     def __init__(self, axis, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
                  gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
