@@ -5,6 +5,7 @@ Example:
     >>> base = ResNet50(weights="imagenet", include_top=False, pooling="avg")
     >>> base.summary()
 """
+from lamina.applications.bridges import from_timm, from_torchvision
 from lamina.applications.densenet import DenseNet121, DenseNet169, DenseNet201
 from lamina.applications.imagenet import decode_predictions, preprocess_input
 from lamina.applications.mobilenet_v2 import MobileNetV2
@@ -14,4 +15,4 @@ from lamina.applications.vgg import VGG16, VGG19
 
 __all__ = ["DenseNet121", "DenseNet169", "DenseNet201", "MobileNetV2", "MobileNetV3Large", "MobileNetV3Small",
            "ResNet101", "ResNet152", "ResNet18", "ResNet34", "ResNet50", "VGG16", "VGG19", "decode_predictions",
-           "preprocess_input"]
+           "from_timm", "from_torchvision", "preprocess_input"]
