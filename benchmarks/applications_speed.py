@@ -15,8 +15,16 @@ import torchvision
 
 from lamina import applications
 
+# name: (lamina constructor, torchvision builder, input size)
 MODELS = {"vgg16": (applications.VGG16, torchvision.models.vgg16, 224),
-          "vgg19": (applications.VGG19, torchvision.models.vgg19, 224)}
+          "vgg19": (applications.VGG19, torchvision.models.vgg19, 224),
+          **{f"resnet{depth}": (getattr(applications, f"ResNet{depth}"), getattr(torchvision.models, f"resnet{depth}"),
+                                224) for depth in (18, 34, 50, 101, 152)},
+          "mobilenet_v2": (applications.MobileNetV2, torchvision.models.mobilenet_v2, 224),
+          "mobilenet_v3_small": (applications.MobileNetV3Small, torchvision.models.mobilenet_v3_small, 224),
+          "mobilenet_v3_large": (applications.MobileNetV3Large, torchvision.models.mobilenet_v3_large, 224),
+          **{f"densenet{depth}": (getattr(applications, f"DenseNet{depth}"),
+                                  getattr(torchvision.models, f"densenet{depth}"), 224) for depth in (121, 169, 201)}}
 
 
 def seconds(run):

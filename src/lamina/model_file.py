@@ -38,7 +38,7 @@ def write_model_file(path, architecture, weights, compile_config=None, optimizer
     if optimizer_state is not None:
         structure, tensors = pack_tensors(optimizer_state)
         members.update({"optimizer.json": json.dumps(structure), "optimizer.safetensors": save_tensors(tensors)})
-    atomic_write_archive(path, members, compression=zipfile.ZIP_DEFLATED)
+    atomic_write_archive(path, members)  # stored: zlib barely shrinks float weights and costs seconds per 100 MB
 
 
 def read_model_file(path):
