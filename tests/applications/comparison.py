@@ -27,3 +27,25 @@ def assert_round_trip(model, x, path):
     restored = load_model(path)
     np.testing.assert_array_equal(restored.predict(x, verbose=0), model.predict(x, verbose=0))
     return restored
+
+
+def with_random_statistics(module, seed):
+    """`module` in eval mode with random BatchNorm scales, shifts and moving statistics (torchvision initialises
+    them to 1, 0, 0, 1, which would hide a batch norm loaded from the wrong module)."""
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for norm in (m for m in module.modules() if isinstance(m, torch.nn.BatchNorm2d)):
+            for tensor, low, high in ((norm.weight, 0.5, 1.5), (norm.bias, -0.2, 0.2), (norm.running_mean, -0.2, 0.2),
+                                      (norm.running_var, 0.5, 1.5)):
+                tensor.copy_(torch.rand(tensor.shape, generator=generator) * (high - low) + low)
+    return module.eval()
+
+
+def parameter_count(module):
+    """torchvision's parameter count of `module` (its moving statistics are buffers, not counted)."""
+    return sum(parameter.numel() for parameter in module.parameters())
+
+
+def trainable_count(model):
+    """The lamina model's trainable weights: torchvision's parameter count (count_params() adds BN's statistics)."""
+    return sum(weight.numel() for weight in model.trainable_weights)

@@ -13,7 +13,8 @@ from lamina.explain import grad_cam
 from lamina.explain.layers import find_convolution_layer
 from lamina.layers import Dense, GlobalAveragePooling2D, Input
 from lamina.models import Model
-from applications.comparison import assert_round_trip, random_images, relative_error, save_state_dict
+from applications.comparison import (assert_round_trip, parameter_count, random_images, relative_error,
+                                     save_state_dict)
 
 TINY_FEATURES = "convnext_tiny_stage_3_block_2_add"
 
@@ -35,10 +36,6 @@ def random_convnext(builder, seed):
     return model
 
 
-def parameters(module):
-    return sum(p.numel() for p in module.parameters())
-
-
 @pytest.fixture(scope="module")
 def tiny_torchvision():
     return random_convnext("convnext_tiny", seed=1)
@@ -55,7 +52,7 @@ def tiny(tiny_state_path):
 
 
 def test_convnext_tiny_equals_torchvision_with_its_state_dict(tiny, tiny_torchvision):
-    assert tiny.count_params() == parameters(tiny_torchvision) == 28_589_128
+    assert tiny.count_params() == parameter_count(tiny_torchvision) == 28_589_128
     x = random_images((1, 3, 224, 224), seed=2)
     with torch.no_grad():
         features = tiny_torchvision.features(x)
@@ -98,7 +95,7 @@ def test_convnext_tiny_without_top_channels_last_saves_loads_and_explains(tiny_t
                                                                          tmp_path, monkeypatch):
     monkeypatch.setitem(lamina.config._settings, "image_data_format", "channels_last")
     base = ConvNeXtTiny(include_top=False, weights=tiny_state_path, input_shape=(64, 64, 3))
-    assert base.count_params() == parameters(tiny_torchvision.features)
+    assert base.count_params() == parameter_count(tiny_torchvision.features)
     assert not any(layer.name.endswith("_to_channels_last") for layer in base.layers)
     x = random_images((2, 3, 64, 64), seed=3)
     with torch.no_grad():
@@ -119,8 +116,8 @@ def test_convnext_small_and_base_match_torchvision_without_top(constructor, buil
     reference = random_convnext(builder, seed=6)
     path = save_state_dict(reference, tmp_path / f"{builder}.pth", keep=lambda key: key.startswith("features."))
     base = constructor(include_top=False, weights=path, input_shape=(3, 64, 64))
-    assert base.count_params() == parameters(reference.features)
-    assert constructor(weights=None).count_params() == parameters(reference) == count
+    assert base.count_params() == parameter_count(reference.features)
+    assert constructor(weights=None).count_params() == parameter_count(reference) == count
     x = random_images((2, 3, 64, 64), seed=7)
     with torch.no_grad():
         expected = reference.features(x)

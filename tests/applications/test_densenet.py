@@ -13,8 +13,8 @@ from lamina.applications import densenet
 from lamina.explain import grad_cam
 from lamina.explain.layers import find_convolution_layer
 from lamina.models import Model
-from applications.comparison import assert_round_trip, random_images, relative_error, save_state_dict
-from applications.test_resnet import trainable_count, with_random_statistics
+from applications.comparison import (assert_round_trip, parameter_count, random_images, relative_error,
+                                     save_state_dict, trainable_count, with_random_statistics)
 
 
 def old_key(key):
@@ -44,7 +44,7 @@ def densenet121(densenet121_state_path):
 
 
 def test_densenet121_equals_torchvision_with_and_without_top(densenet121, densenet121_reference):
-    assert trainable_count(densenet121) == sum(p.numel() for p in densenet121_reference.parameters()) == 7_978_856
+    assert trainable_count(densenet121) == parameter_count(densenet121_reference) == 7_978_856
     assert densenet121.count_params() == 7_978_856 + 83_648  # Keras's count includes the moving statistics
     x = random_images((1, 3, 224, 224), seed=2)
     with torch.no_grad():
@@ -75,7 +75,7 @@ def test_bases_load_old_key_names_and_equal_torchvision_features(name, tmp_path)
     constructor = {"densenet169": densenet.DenseNet169, "densenet201": densenet.DenseNet201}[name]
     base = constructor(include_top=False, weights=tmp_path / f"{name}-old-keys.pth", input_shape=(3, 32, 32))
     classifier_count = sum(p.numel() for p in reference.classifier.parameters())
-    assert trainable_count(base) == sum(p.numel() for p in reference.parameters()) - classifier_count
+    assert trainable_count(base) == parameter_count(reference) - classifier_count
     x = random_images((2, 3, 32, 32), seed=5)
     with torch.no_grad():
         expected = torchvision_features(reference, x)

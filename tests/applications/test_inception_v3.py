@@ -13,7 +13,8 @@ from lamina.explain import grad_cam
 from lamina.explain.layers import find_convolution_layer
 from lamina.layers import Dense, Flatten
 from lamina.models import Model
-from applications.comparison import assert_round_trip, random_images, relative_error, save_state_dict
+from applications.comparison import (assert_round_trip, parameter_count, random_images, relative_error,
+                                     save_state_dict)
 
 FEATURE_MODULES = ("Conv2d_1a_3x3", "Conv2d_2a_3x3", "Conv2d_2b_3x3", "maxpool1", "Conv2d_3b_1x1", "Conv2d_4a_3x3",
                    "maxpool2", "Mixed_5b", "Mixed_5c", "Mixed_5d", "Mixed_6a", "Mixed_6b", "Mixed_6c", "Mixed_6d",
@@ -29,10 +30,6 @@ def torchvision_features(reference, x):
         for name in FEATURE_MODULES:
             x = getattr(reference, name)(x)
     return x
-
-
-def parameters(module):
-    return sum(p.numel() for p in module.parameters())
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +69,7 @@ def test_inception_v3_equals_torchvision_with_its_state_dict(inception, inceptio
 def test_parameter_count_is_torchvisions(inception):
     reference = torchvision.models.inception_v3(aux_logits=False, init_weights=False)
     trainable = sum(weight.numel() for weight in inception.trainable_weights)
-    assert trainable == parameters(reference) == 23_834_568
+    assert trainable == parameter_count(reference) == 23_834_568
     moving_statistics = sum(buffer.numel() for name, buffer in reference.named_buffers() if "running" in name)
     assert inception.count_params() == trainable + moving_statistics == 23_869_000
 

@@ -9,28 +9,13 @@ from lamina.applications import resnet, resnet50
 from lamina.explain import grad_cam
 from lamina.explain.layers import find_convolution_layer
 from lamina.models import Model
-from applications.comparison import assert_round_trip, random_images, relative_error, save_state_dict
-
-
-def with_random_statistics(module, seed):
-    """`module` in eval mode with random BatchNorm scales, shifts and moving statistics (torchvision initialises
-    them to 1, 0, 0, 1, which would hide a batch norm loaded from the wrong module)."""
-    generator = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for norm in (m for m in module.modules() if isinstance(m, torch.nn.BatchNorm2d)):
-            for tensor, low, high in ((norm.weight, 0.5, 1.5), (norm.bias, -0.2, 0.2), (norm.running_mean, -0.2, 0.2),
-                                      (norm.running_var, 0.5, 1.5)):
-                tensor.copy_(torch.rand(tensor.shape, generator=generator) * (high - low) + low)
-    return module.eval()
+from applications.comparison import (assert_round_trip, parameter_count, random_images, relative_error,
+                                     save_state_dict, trainable_count, with_random_statistics)
 
 
 def torchvision_features(reference, x):
     """torchvision's ResNet up to its last stage (what include_top=False returns)."""
     return torch.nn.Sequential(*list(reference.children())[:-2])(x)
-
-
-def trainable_count(model):
-    return sum(weight.numel() for weight in model.trainable_weights)
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +31,7 @@ def resnet18_state_path(resnet18_reference, tmp_path_factory):
 
 def test_resnet18_equals_torchvision_with_and_without_top(resnet18_reference, resnet18_state_path):
     model = resnet.ResNet18(weights=resnet18_state_path, classifier_activation=None)
-    assert trainable_count(model) == sum(p.numel() for p in resnet18_reference.parameters()) == 11_689_512
+    assert trainable_count(model) == parameter_count(resnet18_reference) == 11_689_512
     assert model.count_params() == 11_689_512 + 9_600  # Keras's count includes the moving statistics
     x = random_images((2, 3, 224, 224), seed=2)
     with torch.no_grad():
@@ -71,7 +56,7 @@ def test_resnet_bases_equal_torchvision_features(name, tmp_path):
                    "resnet152": resnet.ResNet152}[name]
     base = constructor(include_top=False, weights=path, input_shape=(3, 32, 32))
     fc_count = sum(p.numel() for p in reference.fc.parameters())
-    assert trainable_count(base) == sum(p.numel() for p in reference.parameters()) - fc_count
+    assert trainable_count(base) == parameter_count(reference) - fc_count
     x = random_images((2, 3, 32, 32), seed=5)
     with torch.no_grad():
         expected = torchvision_features(reference, x)
