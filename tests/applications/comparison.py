@@ -49,3 +49,10 @@ def parameter_count(module):
 def trainable_count(model):
     """The lamina model's trainable weights: torchvision's parameter count (count_params() adds BN's statistics)."""
     return sum(weight.numel() for weight in model.trainable_weights)
+
+
+def torchvision_counts(module):
+    """(trainable, count_params()) as lamina counts `module`: its parameters; those and BN's moving statistics."""
+    parameters = parameter_count(module)
+    statistics = sum(b.numel() for name, b in module.named_buffers() if name.endswith(("running_mean", "running_var")))
+    return parameters, parameters + statistics
