@@ -5,6 +5,8 @@ Example:
     >>> activations.get("relu")(torch.tensor([-1.0, 2.0]))
     tensor([0., 2.])
 """
+import functools
+
 import torch
 import torch.nn.functional as F
 
@@ -113,6 +115,20 @@ ACTIVATIONS = {
 }
 ACTIVATIONS["swish"] = silu
 ACTIVATIONS["hard_swish"] = hard_silu
+
+
+# The built-in activations that have an in-place form (same arithmetic, writing into the input).
+IN_PLACE = {relu: torch.relu_, relu6: functools.partial(F.relu6, inplace=True), tanh: torch.tanh_,
+            silu: functools.partial(F.silu, inplace=True), hard_silu: functools.partial(F.hardswish, inplace=True),
+            hard_sigmoid: functools.partial(F.hardsigmoid, inplace=True)}
+
+
+def apply_to_fresh(activation, x):
+    """activation(x) for an `x` no one else holds (a layer's own fresh output): in place when no gradient is
+    recorded, which saves allocating (and first touching) one more activation-sized tensor."""
+    if not torch.is_grad_enabled() and activation in IN_PLACE:
+        return IN_PLACE[activation](x)
+    return activation(x)
 
 
 def get(identifier):

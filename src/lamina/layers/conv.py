@@ -189,7 +189,8 @@ class _Convolution(Layer):
         self.input_spec = InputSpec(ndim=self.rank + 2, axes={self.channel_axis: channels})
 
     def call(self, inputs):
-        return self.activation(apply_channels_first(self.convolve, inputs, self.data_format))
+        return activations.apply_to_fresh(self.activation, apply_channels_first(self.convolve, inputs,
+                                                                                self.data_format))
 
     def pad(self, inputs):
         """(inputs, torch padding) for this layer's padding mode (see spatial_padding)."""

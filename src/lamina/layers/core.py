@@ -75,7 +75,7 @@ class Dense(Layer):
         self.input_spec = InputSpec(min_ndim=2, axes={-1: input_dim})
 
     def call(self, inputs):
-        return self.activation(F.linear(inputs, self.kernel, self.bias))
+        return activations.apply_to_fresh(self.activation, F.linear(inputs, self.kernel, self.bias))
 
     def rank_hint(self, shape):
         return " Dense needs at least (batch, features)."
@@ -136,6 +136,10 @@ class Activation(Layer):
 
     def call(self, inputs):
         return self.activation(inputs)
+
+    def in_place_call(self, symbolic_input):
+        """The activation's in-place form, which a model's inference pass uses when no one else reads the input."""
+        return activations.IN_PLACE.get(self.activation)
 
     def get_config(self):
         return {**super().get_config(), "activation": activations.serialize(self.activation)}

@@ -57,6 +57,12 @@ class Add(MergingLayer):
     def merge_pair(self, a, b):
         return a + b
 
+    def in_place_call(self, symbolic_inputs):
+        """Adds into the first input (for a model's inference pass) when every input has its shape."""
+        if len({tuple(tensor.shape) for tensor in symbolic_inputs}) != 1:
+            return None
+        return lambda first, *others: functools.reduce(torch.Tensor.add_, others, first)
+
 
 class Subtract(MergingLayer):
     """Subtracts the second of two tensors from the first: Subtract()([a, b]) = a - b."""
