@@ -17,13 +17,15 @@ from lamina import applications
 
 # name: (lamina constructor, torchvision builder); every model at 224x224, as the issue asks
 MODELS = {"vgg16": (applications.VGG16, tv.vgg16), "vgg19": (applications.VGG19, tv.vgg19),
-          **{f"resnet{n}": (getattr(applications, f"ResNet{n}"), getattr(tv, f"resnet{n}")) for n in (18, 34, 50, 101, 152)},
+          **{f"resnet{n}": (getattr(applications, f"ResNet{n}"), getattr(tv, f"resnet{n}"))
+             for n in (18, 34, 50, 101, 152)},
           "mobilenet_v2": (applications.MobileNetV2, tv.mobilenet_v2),
           "mobilenet_v3_small": (applications.MobileNetV3Small, tv.mobilenet_v3_small),
           "mobilenet_v3_large": (applications.MobileNetV3Large, tv.mobilenet_v3_large),
           **{f"efficientnet_b{n}": (getattr(applications, f"EfficientNetB{n}"), getattr(tv, f"efficientnet_b{n}"))
              for n in range(8)},
-          **{f"densenet{n}": (getattr(applications, f"DenseNet{n}"), getattr(tv, f"densenet{n}")) for n in (121, 169, 201)},
+          **{f"densenet{n}": (getattr(applications, f"DenseNet{n}"), getattr(tv, f"densenet{n}"))
+             for n in (121, 169, 201)},
           "inception_v3": (applications.InceptionV3, lambda: tv.inception_v3(aux_logits=False, init_weights=False)),
           **{f"convnext_{size}": (getattr(applications, f"ConvNeXt{size.title()}"), getattr(tv, f"convnext_{size}"))
              for size in ("tiny", "small", "base")}}

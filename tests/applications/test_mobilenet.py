@@ -147,7 +147,7 @@ def test_round_trip_and_grad_cam_of_the_last_convolution(tmp_path):
 
 @pytest.mark.parametrize("application, preprocess, weights", [
     (MOBILENET_V2_APPLICATION, mobilenet_v2.preprocess_input, torchvision.models.MobileNet_V2_Weights),
-    (MOBILENET_V3_SMALL_APPLICATION, lambda x: mobilenet_v3.preprocess_input(x, model="small"),
+    (MOBILENET_V3_SMALL_APPLICATION, lambda x: mobilenet_v3.preprocess_input(x, model="MobileNetV3Small"),
      torchvision.models.MobileNet_V3_Small_Weights),
     (MOBILENET_V3_LARGE_APPLICATION, mobilenet_v3.preprocess_input, torchvision.models.MobileNet_V3_Large_Weights),
 ])
@@ -158,7 +158,7 @@ def test_checkpoints_and_preprocessing_are_torchvisions_defaults(application, pr
 
 
 def test_keras_argument_errors():
-    with pytest.raises(ValueError, match="`model` must be 'large' or 'small', received 'tiny'"):
+    with pytest.raises(ValueError, match="`model` must be 'MobileNetV3Large' or 'MobileNetV3Small', received 'tiny'"):
         mobilenet_v3.preprocess_input(np.zeros((224, 224, 3)), model="tiny")
     with pytest.raises(ValueError, match="MobileNetV3Large: input size must be at least 32x32"):
         MobileNetV3Large(include_top=False, weights=None, input_shape=(3, 16, 16))

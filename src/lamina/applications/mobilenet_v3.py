@@ -19,8 +19,9 @@ SMALL = ((3, 16, 16, True, "relu", 2), (3, 72, 24, False, "relu", 2), (3, 88, 24
          (5, 240, 40, True, "hard_swish", 1), (5, 120, 48, True, "hard_swish", 1),
          (5, 144, 48, True, "hard_swish", 1), (5, 288, 96, True, "hard_swish", 2),
          (5, 576, 96, True, "hard_swish", 1), (5, 576, 96, True, "hard_swish", 1))
-TRANSFORMS = {"large": {"resize": 232, "crop": 224, "interpolation": "bilinear"},  # IMAGENET1K_V2 weights
-              "small": imagenet.STANDARD}  # IMAGENET1K_V1 weights: resize 256, crop 224
+# by model name (`model.name`), as the other families' preprocess_input(..., model=)
+TRANSFORMS = {"MobileNetV3Large": {"resize": 232, "crop": 224, "interpolation": "bilinear"},  # IMAGENET1K_V2
+              "MobileNetV3Small": imagenet.STANDARD}  # IMAGENET1K_V1 weights: resize 256, crop 224
 
 
 def _divisible_by_8(channels):
@@ -73,7 +74,7 @@ def MobileNetV3Small(include_top=True, weights="imagenet", input_tensor=None, in
 
     Example:
         >>> model = MobileNetV3Small()
-        >>> decode_predictions(model.predict(preprocess_input(images, model="small"), verbose=0))
+        >>> decode_predictions(model.predict(preprocess_input(images, model=model.name), verbose=0))
     """
     return build(MOBILENET_V3_SMALL_APPLICATION, locals())
 
@@ -85,11 +86,12 @@ def MobileNetV3Large(include_top=True, weights="imagenet", input_tensor=None, in
     return build(MOBILENET_V3_LARGE_APPLICATION, locals())
 
 
-def preprocess_input(x, data_format=None, mode=None, model="large"):
-    """torchvision's preprocessing of `model`'s weights ('large': resize 232; 'small': resize 256; then crop 224
-    and ImageNet mean/std), or a Keras mode."""
+def preprocess_input(x, data_format=None, mode=None, model="MobileNetV3Large"):
+    """torchvision's preprocessing of `model`'s weights (its name: 'MobileNetV3Large' resizes to 232,
+    'MobileNetV3Small' to 256; then crop 224 and ImageNet mean/std), or a Keras mode."""
     if model not in TRANSFORMS:
-        raise ValueError(f"preprocess_input: `model` must be 'large' or 'small', received {model!r}.")
+        raise ValueError(f"preprocess_input: `model` must be 'MobileNetV3Large' or 'MobileNetV3Small', received "
+                         f"{model!r}.")
     return imagenet.preprocess_input(x, data_format, mode, TRANSFORMS[model])
 
 
