@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from lamina import activations
-from lamina.layers import Activation, Add, Conv2D, Dense, Dropout, Input, Reshape
+from lamina.layers import Activation, Add, Conv2D, Dense, Dropout, Input, Multiply, Reshape
 from lamina.models import Model
 
 
@@ -54,13 +54,19 @@ def test_a_layer_that_returns_its_input_is_not_an_invitation_to_overwrite():
     torch.testing.assert_close(fast, reference, rtol=0, atol=0)
 
 
-def test_adds_that_broadcast_are_not_done_in_place():
-    a, b = Input((1, 3)), Input((2, 3))
-    model = Model([a, b], Add()([Activation("relu")(a), b]))
+@pytest.mark.parametrize("merge, function", [(Add, torch.add), (Multiply, torch.mul)])
+def test_merges_are_in_place_only_into_a_first_input_of_the_results_shape(merge, function):
+    small, large = Input((1, 3)), Input((2, 3))
+    # a squeeze-and-excitation's scaling: the large tensor first, the scale broadcast to it
+    scaled = merge()([Activation("relu")(large), Activation("tanh")(small)])
+    # the small tensor first: the result is larger than it, so it cannot be written into it
+    grown = merge()([Activation("relu")(small), Activation("tanh")(large)])
+    model = Model([small, large], [scaled, grown])
     x, y = torch.randn(2, 1, 3), torch.randn(2, 2, 3)
     with torch.no_grad():
-        result = model([x, y])
-    torch.testing.assert_close(result, torch.relu(x) + y, rtol=0, atol=0)
+        results = model([x, y])
+    torch.testing.assert_close(results[0], function(torch.relu(y), torch.tanh(x)), rtol=0, atol=0)
+    torch.testing.assert_close(results[1], function(torch.relu(x), torch.tanh(y)), rtol=0, atol=0)
 
 
 def test_convolution_activation_is_in_place_only_without_gradients():

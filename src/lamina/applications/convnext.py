@@ -44,9 +44,16 @@ class LayerScale(Layer):
                                      initializers.Constant(self.init_values))
 
     def call(self, inputs):
-        shape = [1] * inputs.ndim
+        return inputs * self._factors(inputs.ndim)
+
+    def in_place_call(self, symbolic_input):
+        """Scales its input in place (for a model's inference pass, when no one else reads the input)."""
+        return lambda inputs: inputs.mul_(self._factors(inputs.ndim))
+
+    def _factors(self, ndim):
+        shape = [1] * ndim
         shape[self.feature_axis] = -1
-        return inputs * self.gamma.view(shape)
+        return self.gamma.view(shape)
 
     def get_config(self):
         return {**super().get_config(), "init_values": self.init_values, "axis": self.axis}

@@ -44,6 +44,16 @@ class MergingLayer(Layer):
     def call(self, inputs):
         return functools.reduce(self.merge_pair, inputs)
 
+    def in_place_call(self, symbolic_inputs):
+        """Merges into the first input (for a model's inference pass) when the layer has an in-place form
+        (`in_place_merge`) and the others broadcast to the first's shape (a squeeze-and-excitation's scale)."""
+        merge = type(self).__dict__.get("in_place_merge")
+        first = symbolic_inputs[0].shape
+        if merge is None or not all(len(other.shape) == len(first) and all(
+                size in (1, target) for size, target in zip(other.shape, first)) for other in symbolic_inputs[1:]):
+            return None
+        return lambda first, *others: functools.reduce(merge, others, first)
+
     def compute_mask(self, inputs, mask=None):
         if not isinstance(mask, (list, tuple)) or all(m is None for m in mask):
             return None
@@ -54,14 +64,10 @@ class MergingLayer(Layer):
 class Add(MergingLayer):
     """Adds a list of tensors of the same shape: Add()([a, b])."""
 
+    in_place_merge = torch.Tensor.add_
+
     def merge_pair(self, a, b):
         return a + b
-
-    def in_place_call(self, symbolic_inputs):
-        """Adds into the first input (for a model's inference pass) when every input has its shape."""
-        if len({tuple(tensor.shape) for tensor in symbolic_inputs}) != 1:
-            return None
-        return lambda first, *others: functools.reduce(torch.Tensor.add_, others, first)
 
 
 class Subtract(MergingLayer):
@@ -78,6 +84,8 @@ class Subtract(MergingLayer):
 
 class Multiply(MergingLayer):
     """Multiplies a list of tensors elementwise."""
+
+    in_place_merge = torch.Tensor.mul_
 
     def merge_pair(self, a, b):
         return a * b
