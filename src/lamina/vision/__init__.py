@@ -1,0 +1,1 @@
+"""Image workflows: classify a folder of photos, search similar images, cluster them, with pictures."""
