@@ -51,6 +51,11 @@ def trainable_count(model):
     return sum(weight.numel() for weight in model.trainable_weights)
 
 
+def lamina_counts(model):
+    """(trainable weights, count_params()) of a lamina model: what torchvision_counts gives for torchvision's."""
+    return trainable_count(model), model.count_params()
+
+
 def torchvision_counts(module):
     """(trainable, count_params()) as lamina counts `module`: its parameters; those and BN's moving statistics."""
     parameters = parameter_count(module)

@@ -13,8 +13,8 @@ from lamina.applications import efficientnet
 from lamina.explain import grad_cam
 from lamina.explain.layers import find_convolution_layer
 from lamina.models import Model
-from applications.comparison import (assert_round_trip, random_images, relative_error, save_state_dict,
-                                     torchvision_counts, with_random_statistics)
+from applications.comparison import (assert_round_trip, lamina_counts, random_images, relative_error,
+                                     save_state_dict, torchvision_counts, with_random_statistics)
 
 # Blocks per stage of Keras's EfficientNetB0-B7 (keras.applications.efficientnet's round_repeats).
 KERAS_REPEATS = {0: (1, 2, 2, 3, 3, 4, 1), 1: (2, 3, 3, 4, 4, 5, 2), 2: (2, 3, 3, 4, 4, 5, 2),
@@ -34,10 +34,6 @@ def torchvision_model(size, seed):
     """torchvision's randomly initialised efficientnet_b{size}, its batch norms moved off the identity."""
     torch.manual_seed(seed)
     return with_random_statistics(getattr(torchvision.models, f"efficientnet_b{size}")(), seed)
-
-
-def lamina_counts(model):
-    return sum(w.numel() for w in model.trainable_weights), model.count_params()
 
 
 def block_names(size, suffix):

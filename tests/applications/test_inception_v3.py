@@ -14,7 +14,7 @@ from lamina.explain.layers import find_convolution_layer
 from lamina.layers import Dense, Flatten
 from lamina.models import Model
 from applications.comparison import (assert_round_trip, parameter_count, random_images, relative_error,
-                                     save_state_dict)
+                                     save_state_dict, with_random_statistics)
 
 FEATURE_MODULES = ("Conv2d_1a_3x3", "Conv2d_2a_3x3", "Conv2d_2b_3x3", "maxpool1", "Conv2d_3b_1x1", "Conv2d_4a_3x3",
                    "maxpool2", "Mixed_5b", "Mixed_5c", "Mixed_5d", "Mixed_6a", "Mixed_6b", "Mixed_6c", "Mixed_6d",
@@ -36,15 +36,8 @@ def torchvision_features(reference, x):
 def inception_torchvision():
     """As torchvision's pretrained builder makes it (transform_input, the auxiliary classifier), random BN state."""
     torch.manual_seed(0)
-    model = torchvision.models.inception_v3(aux_logits=True, transform_input=True, init_weights=False)
-    generator = torch.Generator().manual_seed(1)
-    with torch.no_grad():
-        for module in model.modules():
-            if isinstance(module, torch.nn.BatchNorm2d):
-                for tensor, low in ((module.weight, 0.5), (module.bias, -0.5), (module.running_mean, -0.5),
-                                    (module.running_var, 0.5)):
-                    tensor.copy_(torch.rand(tensor.shape, generator=generator) + low)
-    return model.eval()
+    return with_random_statistics(
+        torchvision.models.inception_v3(aux_logits=True, transform_input=True, init_weights=False), seed=1)
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ import weakref
 import torch
 from torch import fx
 
+from lamina.engine.base_layer import META_FILLS
 from lamina.layers import Input
 from lamina.layers.torch_module import TorchModule
 from lamina.models import Model
@@ -25,9 +26,6 @@ TRUNKS = ("features", "layers", "trunk_output", "blocks", "stages", "encoder.lay
 # aux_logits, the vision transformers' image_size) and keeps as attributes: a rebuild with weights=None needs them,
 # and init_weights=False where torchvision sets it (googlenet, inception_v3).
 TORCHVISION_DERIVED = ("transform_input", "aux_logits", "image_size")
-# The sizes that stand for unknown ones (None) when a layer's output shape is found on meta tensors: large enough
-# that a network downsampling 32 times still tells them apart.
-META_SIZES = {2: 224, 3: 256}
 
 
 def from_torchvision(name, weights=None, *, input_shape=None, expand=None, **kwargs):
@@ -115,10 +113,6 @@ class BridgedModule(TorchModule):
     def __init__(self, module, source, **kwargs):
         super().__init__(module, **kwargs)
         self.source = source
-
-    def _meta_outputs(self, inputs, args, kwargs, fill):
-        # lamina fills unknown sizes with 2 and 3, which a downsampling network maps to the same size.
-        return super()._meta_outputs(inputs, args, kwargs, META_SIZES.get(fill, fill))
 
     def get_config(self):
         config = {key: value for key, value in super().get_config().items() if key != "module"}
@@ -274,7 +268,7 @@ def _parts(module, graph, input_shape):
 
 def _tensor_nodes(module, graph, input_shape):
     """The nodes whose values are tensors, found by running the graph on a meta input of input_shape."""
-    sizes = [META_SIZES[2] if size is None else size for size in input_shape]
+    sizes = [META_FILLS[0] if size is None else size for size in input_shape]
     run = _MetaRun(module, graph)
     with torch.no_grad():
         run.run(torch.empty([2] + sizes, device="meta"))

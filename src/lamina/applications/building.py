@@ -17,6 +17,7 @@ from lamina.applications.weights import load_pretrained
 from lamina.engine.input_layer import Input, get_source_inputs
 from lamina.engine.symbolic import SymbolicTensor
 from lamina.layers.pooling import GlobalAveragePooling2D, GlobalMaxPooling2D
+from lamina.layers.reshaping import ZeroPadding2D
 from lamina.models.functional import Model
 
 POOLINGS = (None, "avg", "max")
@@ -77,6 +78,30 @@ class Sources(dict):
         if converter is not None:
             self.converters[layer_name] = converter
         return layer_name
+
+
+def channel_axis(data_format):
+    """The channel axis of 4-D images in `data_format` (for BatchNormalization, Concatenate ...)."""
+    return 1 if data_format == "channels_first" else -1
+
+
+def pad_as_torchvision(x, kernel_size, strides, data_format, name):
+    """(x, the `padding` of the strided layer that follows) for torchvision's kernel_size // 2 on every side.
+
+    "same" pads a strided layer only at the bottom and right of even inputs, so a strided layer gets an explicit
+    ZeroPadding2D named `name` and "valid" (Keras's applications pad so: `conv1_pad`); stride 1 with an odd
+    kernel, or a 1x1 kernel, pads as torchvision does with "same".
+    """
+    if strides > 1 and kernel_size > 1:
+        return ZeroPadding2D(kernel_size // 2, data_format=data_format, name=name)(x), "valid"
+    return x, "same"
+
+
+def divisible_by_8(channels):
+    """The multiple of 8 nearest `channels` (at least 8), raised by 8 where rounding lost more than 10%:
+    torchvision's channel rounding (MobileNet, EfficientNet)."""
+    rounded = max(8, int(channels + 4) // 8 * 8)
+    return rounded + 8 if rounded < 0.9 * channels else rounded
 
 
 def build(application, arguments):

@@ -8,7 +8,7 @@ the same speed (ConvNeXtTiny, batch 8 at 224x224, 2 CPU threads: 0.38 s either w
 """
 from lamina import initializers
 from lamina.applications import imagenet
-from lamina.applications.building import Application, Checkpoint, build
+from lamina.applications.building import Application, Checkpoint, build, channel_axis
 from lamina.engine.base_layer import Layer
 from lamina.layers import (Activation, Add, Conv2D, Dense, DepthwiseConv2D, Dropout, GlobalAveragePooling2D,
                            LayerNormalization, Permute)
@@ -17,6 +17,7 @@ from lamina.layers import (Activation, Add, Conv2D, Dense, DepthwiseConv2D, Drop
 CONFIGS = {"convnext_tiny": ((3, 3, 9, 3), (96, 192, 384, 768), 0.1, 236),
            "convnext_small": ((3, 3, 27, 3), (96, 192, 384, 768), 0.4, 230),
            "convnext_base": ((3, 3, 27, 3), (128, 256, 512, 1024), 0.5, 232)}
+TRANSFORMS = {name: {**imagenet.STANDARD, "resize": resize} for name, (*_, resize) in CONFIGS.items()}
 EPSILON = 1e-6
 
 
@@ -61,7 +62,6 @@ class LayerScale(Layer):
 
 def _block(x, channels, rate, name, module, data_format, sources):
     """One CNBlock; `module` is its torchvision name (features.<stage>.<block>)."""
-    channel_axis = 1 if data_format == "channels_first" else -1
     y = DepthwiseConv2D(7, padding="same", data_format=data_format,
                         name=sources.add(f"{name}_depthwise_conv", f"{module}.block.0"))(x)
     if data_format == "channels_first":  # the pointwise layers are Dense layers on channels-last features
@@ -72,7 +72,8 @@ def _block(x, channels, rate, name, module, data_format, sources):
     y = Dense(channels, name=sources.add(f"{name}_pointwise_conv_2", f"{module}.block.5"))(y)
     if data_format == "channels_first":
         y = Permute((3, 1, 2), name=f"{name}_to_channels_first")(y)
-    y = LayerScale(axis=channel_axis, name=sources.add(f"{name}_layer_scale", f"{module}.layer_scale", _layer_scale))(y)
+    y = LayerScale(axis=channel_axis(data_format),
+                   name=sources.add(f"{name}_layer_scale", f"{module}.layer_scale", _layer_scale))(y)
     y = Dropout(rate, noise_shape=(None, 1, 1, 1), name=f"{name}_stochastic_depth")(y)
     return Add(name=f"{name}_add")([x, y])
 
@@ -87,15 +88,15 @@ def _base(name):
     last_block = sum(depths) - 1
 
     def base(x, data_format, sources):
-        channel_axis = 1 if data_format == "channels_first" else -1
+        axis = channel_axis(data_format)
         x = Conv2D(widths[0], 4, strides=4, data_format=data_format,
                    name=sources.add(f"{name}_stem_conv", "features.0.0"))(x)
-        x = LayerNormalization(axis=channel_axis, epsilon=EPSILON,
+        x = LayerNormalization(axis=axis, epsilon=EPSILON,
                                name=sources.add(f"{name}_stem_layernorm", "features.0.1"))(x)
         index = 0  # the block's position in the whole network, which sets its stochastic depth probability
         for stage, (blocks, channels) in enumerate(zip(depths, widths)):
             if stage:  # torchvision's features.<2 stage>: LayerNorm2d and a 2x2 stride-2 convolution
-                x = LayerNormalization(axis=channel_axis, epsilon=EPSILON, name=sources.add(
+                x = LayerNormalization(axis=axis, epsilon=EPSILON, name=sources.add(
                     f"{name}_downsampling_layernorm_{stage - 1}", f"features.{2 * stage}.0"))(x)
                 x = Conv2D(channels, 2, strides=2, data_format=data_format, name=sources.add(
                     f"{name}_downsampling_conv_{stage - 1}", f"features.{2 * stage}.1"))(x)
@@ -168,9 +169,7 @@ def ConvNeXtBase(include_top=True, weights="imagenet", input_tensor=None, input_
 def preprocess_input(x, data_format=None, mode=None, model="convnext_tiny"):
     """torchvision's ConvNeXt preprocessing (resize 236 for 'convnext_tiny', 230 'convnext_small', 232
     'convnext_base'; crop 224; bilinear; ImageNet mean/std), or a Keras mode (see lamina.applications.imagenet)."""
-    if model not in CONFIGS:
-        raise ValueError(f"preprocess_input: `model` must be one of {sorted(CONFIGS)}, received {model!r}.")
-    return imagenet.preprocess_input(x, data_format, mode, {**imagenet.STANDARD, "resize": CONFIGS[model][3]})
+    return imagenet.preprocess_input(x, data_format, mode, imagenet.transform_of(model, TRANSFORMS))
 
 
 decode_predictions = imagenet.decode_predictions

@@ -8,8 +8,8 @@ are `conv1_pad` and `pool1_pad`. torchvision's published checkpoints use old key
 import re
 
 from lamina.applications import imagenet
-from lamina.applications.building import Application, Checkpoint, build
-from lamina.applications.resnet import batch_norm, channel_axis, classifier_top, conv, stem
+from lamina.applications.building import Application, Checkpoint, build, channel_axis
+from lamina.applications.resnet import batch_norm, classifier_top, conv, stem
 from lamina.layers import Activation, AveragePooling2D, Concatenate
 
 GROWTH_RATE, BOTTLENECK_WIDTH = 32, 4 * 32  # each dense layer adds 32 channels through a 128-filter 1x1

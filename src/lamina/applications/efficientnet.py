@@ -12,7 +12,8 @@ import math
 from dataclasses import dataclass
 
 from lamina.applications import imagenet
-from lamina.applications.building import Application, Checkpoint, Sources, build
+from lamina.applications.building import (Application, Checkpoint, Sources, build, channel_axis, divisible_by_8,
+                                          pad_as_torchvision)
 from lamina.layers import (Activation, Add, BatchNormalization, Conv2D, Dense, DepthwiseConv2D, Dropout,
                            GlobalAveragePooling2D, Multiply, ZeroPadding2D)
 
@@ -58,17 +59,12 @@ SIZES = {
     "efficientnetb7": Size(2.0, 3.1, 0.5, PORTED_BATCH_NORM, "efficientnet_b7_lukemelas-c5b4e57e.pth",
                            _transform(600, 600)),
 }
-
-
-def round_channels(channels):
-    """The nearest multiple of 8 (at least 8), raised by 8 where rounding lost more than 10% (torchvision's)."""
-    rounded = max(8, int(channels + 4) // 8 * 8)
-    return rounded + 8 if rounded < 0.9 * channels else rounded
+TRANSFORMS = {name: size.transform for name, size in SIZES.items()}
 
 
 def scaled_stages(width, depth):
     """STAGES with channels scaled by `width` and repeats by `depth`, as torchvision's `_efficientnet_conf`."""
-    return [(expand, kernel, stride, round_channels(channels_in * width), round_channels(channels_out * width),
+    return [(expand, kernel, stride, divisible_by_8(channels_in * width), divisible_by_8(channels_out * width),
              math.ceil(repeats * depth)) for expand, kernel, stride, channels_in, channels_out, repeats in STAGES]
 
 
@@ -89,8 +85,7 @@ class _Graph:
         x = conv(use_bias=False, data_format=self.data_format, name=self.sources.add(conv_name, f"{module}.0"),
                  **arguments)(x)
         epsilon, momentum = self.batch_norm
-        axis = 1 if self.data_format == "channels_first" else -1
-        x = BatchNormalization(axis=axis, momentum=momentum, epsilon=epsilon,
+        x = BatchNormalization(axis=channel_axis(self.data_format), momentum=momentum, epsilon=epsilon,
                                name=self.sources.add(bn_name, f"{module}.1"))(x)
         return Activation("silu", name=activation_name)(x) if activation else x
 
@@ -106,15 +101,12 @@ class _Graph:
     def mbconv(self, x, prefix, module, expand, kernel_size, strides, channels_in, channels_out, drop_rate):
         """torchvision's MBConv `module` (its `block` Sequential), with a residual where the shape is kept."""
         inputs, index = x, 0
-        expanded = round_channels(channels_in * expand)
+        expanded = divisible_by_8(channels_in * expand)
         if expanded != channels_in:
             x = self.conv_bn(x, (f"{prefix}expand_conv", f"{prefix}expand_bn", f"{prefix}expand_activation"),
                              f"{module}.0", Conv2D, filters=expanded, kernel_size=1)
             index = 1
-        padding = "same"
-        if strides > 1:
-            x = ZeroPadding2D(kernel_size // 2, data_format=self.data_format, name=f"{prefix}dwconv_pad")(x)
-            padding = "valid"
+        x, padding = pad_as_torchvision(x, kernel_size, strides, self.data_format, f"{prefix}dwconv_pad")
         x = self.conv_bn(x, (f"{prefix}dwconv", f"{prefix}bn", f"{prefix}activation"), f"{module}.{index}",
                          DepthwiseConv2D, kernel_size=kernel_size, strides=strides, padding=padding)
         x = self.squeeze_excite(x, prefix, f"{module}.{index + 1}", expanded, max(1, channels_in // 4))
@@ -244,9 +236,7 @@ def preprocess_input(x, data_format=None, mode=None, model="efficientnetb0"):
         >>> model = EfficientNetB3()
         >>> predictions = model.predict(preprocess_input(images, model=model.name))
     """
-    if model not in SIZES:
-        raise ValueError(f"preprocess_input: `model` must be one of {sorted(SIZES)}, received {model!r}.")
-    return imagenet.preprocess_input(x, data_format, mode, SIZES[model].transform)
+    return imagenet.preprocess_input(x, data_format, mode, imagenet.transform_of(model, TRANSFORMS))
 
 
 decode_predictions = imagenet.decode_predictions

@@ -66,6 +66,13 @@ def preprocess_input(x, data_format=None, mode=None, transform=None):
     return images.numpy() if was_numpy else images
 
 
+def transform_of(model, transforms):
+    """The transform of `model` (a model's name) in a family's {name: transform}, or the error naming them."""
+    if model not in transforms:
+        raise ValueError(f"preprocess_input: `model` must be one of {sorted(transforms)}, received {model!r}.")
+    return transforms[model]
+
+
 def _resize_and_crop(images, transform, round_to_uint8):
     """torchvision's Resize(shorter side, antialias) then CenterCrop, on (N, 3, H, W) float images in 0-255."""
     height, width = images.shape[-2:]

@@ -7,7 +7,7 @@ Keras's `mixed0` ... `mixed10`. torchvision's auxiliary classifier (`AuxLogits`)
 import torch
 
 from lamina.applications import imagenet
-from lamina.applications.building import Application, Checkpoint, build
+from lamina.applications.building import Application, Checkpoint, build, channel_axis
 from lamina.engine.base_layer import Layer
 from lamina.layers import (Activation, AveragePooling2D, BatchNormalization, Concatenate, Conv2D, Dense, Dropout,
                            GlobalAveragePooling2D, MaxPooling2D, ZeroPadding2D)
@@ -38,11 +38,20 @@ class ChannelTransform(Layer):
         self.axis = int(axis)
 
     def call(self, inputs):
-        shape = [1] * inputs.ndim
-        shape[self.axis] = -1
-        scale = torch.tensor(self.scale, dtype=inputs.dtype, device=inputs.device).view(shape)
-        offset = torch.tensor(self.offset, dtype=inputs.dtype, device=inputs.device).view(shape)
+        scale, offset = self._constants(inputs)
         return inputs * scale + offset
+
+    def _constants(self, inputs):
+        """(scale, offset) as tensors shaped to broadcast over `inputs`, made once per dtype, device and rank
+        (not per call: on a GPU each would be a host-to-device copy). Not weights: nothing to save or train."""
+        key = (inputs.dtype, inputs.device, inputs.ndim)
+        cache = self.__dict__.setdefault("_constant_tensors", {})
+        if key not in cache:
+            shape = [1] * inputs.ndim
+            shape[self.axis] = -1
+            cache[key] = tuple(torch.tensor(values, dtype=inputs.dtype, device=inputs.device).view(shape)
+                               for values in (self.scale, self.offset))
+        return cache[key]
 
     def get_config(self):
         return {**super().get_config(), "scale": self.scale, "offset": self.offset, "axis": self.axis}
@@ -53,7 +62,7 @@ class _Layers:
 
     def __init__(self, data_format, sources):
         self.data_format, self.sources = data_format, sources
-        self.channel_axis = 1 if data_format == "channels_first" else -1
+        self.channel_axis = channel_axis(data_format)
 
     def conv(self, x, module, filters, kernel_size, strides=1, padding="same"):
         """torchvision's BasicConv2d `module`: a convolution without bias, BatchNormalization and ReLU."""

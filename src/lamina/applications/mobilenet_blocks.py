@@ -10,8 +10,9 @@ Example (a model module):
 from dataclasses import dataclass
 from itertools import count
 
+from lamina.applications.building import channel_axis, pad_as_torchvision
 from lamina.layers import (Activation, Add, BatchNormalization, Conv2D, DepthwiseConv2D, GlobalAveragePooling2D,
-                           Multiply, ZeroPadding2D)
+                           Multiply)
 
 ACTIVATION_NAMES = {"relu6": "relu"}  # Keras's MobileNetV2 names its ReLU6 layers '..._relu'
 
@@ -51,7 +52,7 @@ class Builder:
 
     def __init__(self, variant, data_format, sources):
         self.variant, self.data_format, self.sources = variant, data_format, sources
-        self.channel_axis = 1 if data_format == "channels_first" else -1
+        self.channel_axis = channel_axis(data_format)
 
     def conv_bn(self, x, name, modules, filters, kernel_size=1, strides=1, activation=None, bn_name=None,
                 activation_name=None, pad_name=None):
@@ -60,10 +61,7 @@ class Builder:
         `modules`: torchvision's (convolution, batch normalization) names. A strided convolution is zero-padded
         by kernel_size // 2 on every side (torchvision's padding) by a ZeroPadding2D named `pad_name`.
         """
-        padding = "same"
-        if strides > 1:
-            x = ZeroPadding2D(kernel_size // 2, data_format=self.data_format, name=pad_name or f"{name}_pad")(x)
-            padding = "valid"
+        x, padding = pad_as_torchvision(x, kernel_size, strides, self.data_format, pad_name or f"{name}_pad")
         options = dict(strides=strides, padding=padding, use_bias=False, data_format=self.data_format,
                        name=self.sources.add(name, modules[0]))
         conv = DepthwiseConv2D(kernel_size, **options) if filters is None else Conv2D(filters, kernel_size, **options)

@@ -1,7 +1,7 @@
 """MobileNetV3Small and MobileNetV3Large (Howard et al., 2019): torchvision's architectures (width 1.0, with
 squeeze-and-excitation scaled by a hard sigmoid) and weights, Keras's layer names."""
 from lamina.applications import imagenet
-from lamina.applications.building import Application, Checkpoint, build
+from lamina.applications.building import Application, Checkpoint, build, divisible_by_8
 from lamina.applications.mobilenet_blocks import V3, Builder, unit
 from lamina.layers import Dense, Dropout, GlobalAveragePooling2D
 
@@ -24,19 +24,13 @@ TRANSFORMS = {"MobileNetV3Large": {"resize": 232, "crop": 224, "interpolation": 
               "MobileNetV3Small": imagenet.STANDARD}  # IMAGENET1K_V1 weights: resize 256, crop 224
 
 
-def _divisible_by_8(channels):
-    """The multiple of 8 nearest `channels` (at least 8, and not 10% below): torchvision's channel rounding."""
-    rounded = max(8, int(channels + 4) // 8 * 8)
-    return rounded + 8 if rounded < 0.9 * channels else rounded
-
-
 def _base(blocks):
     def base(x, data_format, sources):
         builder = Builder(V3, data_format, sources)
         x = builder.conv_bn(x, "conv", unit("features.0"), 16, kernel_size=3, strides=2, activation="hard_swish")
         for block_id, (kernel_size, expanded, filters, squeeze, activation, strides) in enumerate(blocks):
             x = builder.inverted_residual(x, block_id, f"features.{block_id + 1}", kernel_size, expanded, filters,
-                                          strides, activation, _divisible_by_8(expanded // 4) if squeeze else None)
+                                          strides, activation, divisible_by_8(expanded // 4) if squeeze else None)
         return builder.conv_bn(x, "conv_1", unit(f"features.{len(blocks) + 1}"), 6 * x.shape[builder.channel_axis],
                                activation="hard_swish")
 

@@ -8,7 +8,7 @@ convolutions, not in Keras) use the same scheme with `_1` and `_2`. A strided 3x
 The stem, the convolution and batch-norm helpers and the top are shared with DenseNet.
 """
 from lamina.applications import imagenet
-from lamina.applications.building import Application, Checkpoint, build
+from lamina.applications.building import Application, Checkpoint, build, channel_axis, pad_as_torchvision
 from lamina.layers import (Activation, Add, BatchNormalization, Conv2D, Dense, GlobalAveragePooling2D, MaxPooling2D,
                            ZeroPadding2D)
 
@@ -26,16 +26,9 @@ TRANSFORMS = {"resnet18": V1_TRANSFORM, "resnet34": V1_TRANSFORM, "resnet50": V2
               "resnet101": V2_TRANSFORM, "resnet152": V2_TRANSFORM}
 
 
-def channel_axis(data_format):
-    return 1 if data_format == "channels_first" else -1
-
-
 def conv(x, filters, kernel_size, strides, prefix, module, data_format, sources):
     """`{prefix}_conv`, without bias, padded as torchvision pads (kernel_size // 2 on every side)."""
-    padding = "same"  # stride 1 (odd kernels), or a 1x1 kernel: "same" pads as torchvision does
-    if strides > 1 and kernel_size > 1:
-        x = ZeroPadding2D(kernel_size // 2, data_format=data_format, name=f"{prefix}_pad")(x)
-        padding = "valid"
+    x, padding = pad_as_torchvision(x, kernel_size, strides, data_format, f"{prefix}_pad")
     return Conv2D(filters, kernel_size, strides=strides, padding=padding, use_bias=False, data_format=data_format,
                   name=sources.add(f"{prefix}_conv", module))(x)
 
@@ -162,9 +155,7 @@ def preprocess_input(x, data_format=None, mode=None, model="resnet50"):
     Example:
         >>> images = preprocess_input(images, model="resnet18")
     """
-    if model not in TRANSFORMS:
-        raise ValueError(f"preprocess_input: `model` must be one of {sorted(TRANSFORMS)}, received {model!r}.")
-    return imagenet.preprocess_input(x, data_format, mode, TRANSFORMS[model])
+    return imagenet.preprocess_input(x, data_format, mode, imagenet.transform_of(model, TRANSFORMS))
 
 
 decode_predictions = imagenet.decode_predictions

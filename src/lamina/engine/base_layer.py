@@ -45,6 +45,12 @@ def is_symbolic(value):
     return isinstance(value, TensorSpec)
 
 
+# The sizes that stand for unknown ones (None) when shape inference runs a layer on meta tensors: two values whose
+# outputs differ wherever the size matters, large enough that a network downsampling 32 times still tells them
+# apart (2 and 3 would both pool to 1). Meta tensors hold no memory, so their size costs nothing.
+META_FILLS = (224, 256)
+
+
 def meta_tensor(spec, fill):
     """A meta-device tensor with spec's shape, unknown sizes replaced by `fill` (no memory, no compute)."""
     shape = tuple(fill if size is None else size for size in spec.shape)
@@ -504,7 +510,7 @@ class Layer(nn.Module, Configurable):
             shapes = shape_function(map_structure(lambda t: t.shape, inputs))
             shapes = tuple(shapes) if _is_shape(shapes) else shapes
             return _specs_from_shapes(shapes, flatten(inputs)[0].dtype)
-        first, second = (self._meta_outputs(inputs, args, kwargs, fill) for fill in (2, 3))
+        first, second = (self._meta_outputs(inputs, args, kwargs, fill) for fill in META_FILLS)
         return pack_like(first, [
             TensorSpec(tuple(a if a == b else None for a, b in zip(x.shape, y.shape)), x.dtype)
             for x, y in zip(flatten(first), flatten(second))

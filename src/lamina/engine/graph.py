@@ -1,5 +1,6 @@
 """A model graph's nodes between its inputs and outputs, in execution order, and running them on tensors."""
 import functools
+import itertools
 
 import torch
 from torch import nn
@@ -40,12 +41,11 @@ class Graph:
                 layer._activity_losses.clear()
         in_place = releases is not None and not masks and not torch.is_grad_enabled()
         for index, step in enumerate(self.steps):
-            if step.output_ids[0] in values:  # a branch run for a loss skips what the pass computed
-                pass
-            elif in_place and step.can_overwrite(values, releases[index], input_values):
-                step.run_in_place(values)
-            else:
-                step.run(values, masks, training)
+            if step.output_ids[0] not in values:  # a branch run for a loss skips what the pass computed
+                if in_place and step.can_overwrite(values, releases[index], input_values):
+                    step.run_in_place(values)
+                else:
+                    step.run(values, masks, training)
             if releases is not None:
                 for tensor_id in releases[index]:
                     del values[tensor_id]
@@ -123,23 +123,21 @@ class _Step:
         self.default_mask = type(node.layer).compute_mask is Layer.compute_mask
         in_place_call = getattr(node.layer, "in_place_call", None)
         self.in_place_call = in_place_call(node.args[0]) if in_place_call and not node.kwargs else None
+        self.input_ids = [id(tensor) for tensor in flatten(node.args[0])]  # the first is what in place overwrites
 
     def can_overwrite(self, values, released, input_values):
         """Whether this step may write its result into its (first) input: the layer has an in-place form, no
         later step reads that tensor, and no other live tensor or model input shares its memory (views)."""
-        if self.in_place_call is None or has_hooks(self.layer):
-            return False
-        source_id = id(flatten(self.node.args[0])[0])
-        if source_id not in released:
+        source_id = self.input_ids[0]
+        if self.in_place_call is None or source_id not in released or has_hooks(self.layer):
             return False
         memory = values[source_id].untyped_storage().data_ptr()
-        others = [value for key, value in values.items() if key != source_id] + list(input_values)
+        others = itertools.chain((value for key, value in values.items() if key != source_id), input_values)
         return all(not isinstance(value, torch.Tensor) or value.untyped_storage().data_ptr() != memory
                    for value in others)
 
     def run_in_place(self, values):
-        inputs = [values[id(tensor)] for tensor in flatten(self.node.args[0])]
-        values[self.output_ids[0]] = self.in_place_call(*inputs)
+        values[self.output_ids[0]] = self.in_place_call(*(values[tensor_id] for tensor_id in self.input_ids))
 
     def run(self, values, masks, training):
         layer = self.layer

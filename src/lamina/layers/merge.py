@@ -44,13 +44,14 @@ class MergingLayer(Layer):
     def call(self, inputs):
         return functools.reduce(self.merge_pair, inputs)
 
+    # The in-place form of merge_pair (Tensor.add_, Tensor.mul_), or None.
+    in_place_merge = None
+
     def in_place_call(self, symbolic_inputs):
-        """Merges into the first input (for a model's inference pass) when the layer has an in-place form
-        (`in_place_merge`) and the others broadcast to the first's shape (a squeeze-and-excitation's scale)."""
-        merge = type(self).__dict__.get("in_place_merge")
-        first = symbolic_inputs[0].shape
-        if merge is None or not all(len(other.shape) == len(first) and all(
-                size in (1, target) for size, target in zip(other.shape, first)) for other in symbolic_inputs[1:]):
+        """Merges into the first input (for a model's inference pass) when the layer has an in-place form and
+        the others broadcast to the first's shape (a squeeze-and-excitation's scale)."""
+        merge, first = type(self).in_place_merge, symbolic_inputs[0].shape  # (a method descriptor: from the class)
+        if merge is None or not all(_broadcasts_to(other.shape, first) for other in symbolic_inputs):
             return None
         return lambda first, *others: functools.reduce(merge, others, first)
 
@@ -59,6 +60,11 @@ class MergingLayer(Layer):
             return None
         masks = [m for m in mask if m is not None]
         return functools.reduce(torch.logical_and, masks)
+
+
+def _broadcasts_to(shape, target):
+    return len(shape) == len(target) and all(size in (1, size_of_target) for size, size_of_target in
+                                             zip(shape, target))
 
 
 class Add(MergingLayer):
