@@ -24,7 +24,7 @@ class ModelFileError(ValueError):
     """A file that is missing, truncated, corrupted or not a lamina model."""
 
 
-def write_model_file(path, architecture, weights, compile_config=None, optimizer_state=None):
+def write_model_file(path, architecture, weights, compile_config=None, optimizer_state=None, metadata=None):
     """Writes one `.lamina` file, atomically (a crash never leaves a half-written file).
 
     Args:
@@ -32,8 +32,11 @@ def write_model_file(path, architecture, weights, compile_config=None, optimizer
         weights: the model's state_dict.
         compile_config: JSON-able compile settings, or None for a model that was not compiled.
         optimizer_state: the optimizer's state_dict, or None.
+        metadata: a JSON-able dict kept with the model (an image classifier's class names and image size), or None.
     """
     config = {"format": FORMAT, "lamina_version": __version__, "model": architecture, "compile": compile_config}
+    if metadata is not None:
+        config["metadata"] = metadata
     members = {"config.json": json.dumps(config, indent=1), "model.safetensors": save_tensors(cpu_tensors(weights))}
     if optimizer_state is not None:
         structure, tensors = pack_tensors(optimizer_state)

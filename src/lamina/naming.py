@@ -20,3 +20,9 @@ def unique_name(base):
 def reset():
     """Restarts the numbering (lamina.backend.clear_session)."""
     _counts.clear()
+
+
+def module_key(name):
+    """The key of a layer named `name` among its model's torch submodules (and its weights' names): torch refuses
+    dots in module names, which Keras's model names have ('mobilenetv2_1.00_224'), so they become underscores."""
+    return name.replace(".", "_")

@@ -357,3 +357,25 @@ def test_models_compiled_with_objects_load_compiled_and_train_identically(tmp_pa
     y = {"first": (x[:, :1] > 0).astype("float32"), "second": (x[:, 1] > 0).astype("int64")}
     expected, actual = (each.train_on_batch(x, y, return_dict=True) for each in (model, loaded))
     assert expected == actual and "first_auc" in actual
+
+
+def test_metadata_is_saved_and_restored(tmp_path):
+    inputs = L.Input((3,))
+    model = Model(inputs, L.Dense(2)(inputs))
+    assert model.metadata is None
+    model.metadata = {"class_names": ["cat", "dog"], "size": [32, 32]}
+    model.save(tmp_path / "model.lamina")
+    assert load_model(tmp_path / "model.lamina").metadata == {"class_names": ["cat", "dog"], "size": [32, 32]}
+    Model(inputs, L.Dense(2)(inputs)).save(tmp_path / "plain.lamina")
+    assert load_model(tmp_path / "plain.lamina").metadata is None
+
+
+def test_a_nested_model_with_a_dotted_name_saves_and_loads(tmp_path):
+    inner_inputs = L.Input((3,))
+    inner = Model(inner_inputs, L.Dense(4)(inner_inputs), name="mobilenetv2_1.00_224")
+    inputs = L.Input((3,))
+    model = Model(inputs, L.Dense(1)(inner(inputs)))
+    assert model.get_layer("mobilenetv2_1.00_224") is inner
+    model.save(tmp_path / "nested.lamina")
+    x = torch.randn(5, 3)
+    torch.testing.assert_close(load_model(tmp_path / "nested.lamina")(x), model(x))

@@ -40,6 +40,7 @@ from lamina.layers.merge import (
     subtract,
 )
 from lamina.layers.normalization import BatchNormalization, LayerNormalization
+from lamina.layers.preprocessing import Normalization, Rescaling
 from lamina.layers.pooling import (
     AveragePooling1D,
     AveragePooling2D,
@@ -97,8 +98,9 @@ __all__ = [
     "GlobalAveragePooling3D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalAvgPool3D", "GlobalMaxPool1D",
     "GlobalMaxPool2D", "GlobalMaxPool3D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D", "Input",
     "InputLayer", "InputSpec", "LSTM", "Lambda", "Layer", "LayerNormalization", "Masking", "MaxPool1D", "MaxPool2D",
-    "MaxPool3D", "MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "Maximum", "Merge", "Minimum", "Multiply", "Permute",
-    "RepeatVector", "Reshape", "SeparableConv2D", "SeparableConvolution2D", "SimpleRNN", "SpatialDropout1D",
+    "MaxPool3D", "MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "Maximum", "Merge", "Minimum", "Multiply",
+    "Normalization", "Permute",
+    "RepeatVector", "Rescaling", "Reshape", "SeparableConv2D", "SeparableConvolution2D", "SimpleRNN", "SpatialDropout1D",
     "SpatialDropout2D", "SpatialDropout3D", "Subtract", "SymbolicTensor", "TimeDistributed", "TimeDistributedDense",
     "TorchModule", "TorchModuleWrapper", "UpSampling1D", "UpSampling2D", "ZeroPadding1D", "ZeroPadding2D", "add",
     "average", "concatenate", "dot", "maximum", "merge", "minimum", "multiply", "subtract",

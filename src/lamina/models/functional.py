@@ -29,7 +29,12 @@ class Model(Trainer, Layer):
         >>> hidden = Dense(3, activation="sigmoid")(model_in)
         >>> out = Dense(1, activation="sigmoid")(hidden)
         >>> model = Model(inputs=model_in, outputs=out)
+
+    `metadata` (None, or a JSON-able dict set by the caller) is saved in the model file and restored by
+    load_model: lamina.vision keeps an image classifier's class names and image transform there.
     """
+
+    metadata = None
 
     def __init__(self, inputs=None, outputs=None, name=None, trainable=True, **kwargs):
         for old, new in (("input", "inputs"), ("output", "outputs")):
@@ -66,11 +71,12 @@ class Model(Trainer, Layer):
         self._graph = Graph(inputs, outputs, self.name)
         self._checked_shape = None
         for layer in self._graph.layers:
-            if layer.name in self._modules and self._modules[layer.name] is not layer:
+            key = naming.module_key(layer.name)
+            if key in self._modules and self._modules[key] is not layer:
                 raise ValueError(f"All layer names in a model must be unique; '{layer.name}' is used twice.")
             if hasattr(type(self), layer.name) or layer.name in self.__dict__:
                 raise ValueError(f"Layer name '{layer.name}' clashes with a Model attribute; rename the layer.")
-            self.add_module(layer.name, layer)
+            self.add_module(key, layer)
         self.built = True
 
     # ---------------------------------------------------------------- running
@@ -215,7 +221,7 @@ class Model(Trainer, Layer):
         compiled = getattr(self, "compiled", False)
         model_file.write_model_file(
             filepath, self._architecture(), self.state_dict(), compile_config(self) if compiled else None,
-            self.optimizer.state_dict() if compiled and include_optimizer else None)
+            self.optimizer.state_dict() if compiled and include_optimizer else None, self.metadata)
 
     def save_weights(self, filepath, overwrite=True):
         """Saves the weights as a safetensors file."""

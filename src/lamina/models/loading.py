@@ -34,6 +34,7 @@ def load_model(path, custom_objects=None, compile=True, safe_mode=True):
     except (KeyError, TypeError, AttributeError, IndexError) as error:
         raise ModelFileError(f"'{path}' holds a model config lamina cannot rebuild: {error!r}.") from error
     apply_weights(model, weights, path)
+    model.metadata = config.get("metadata")
     if compile and config.get("compile"):
         model.compile(**compile_arguments(config["compile"], objects))
         if optimizer_state is not None:

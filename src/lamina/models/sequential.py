@@ -8,6 +8,7 @@ from lamina.engine.serialization import deserialize_layer, serialize_layer
 from lamina.engine.symbolic import SymbolicTensor
 from lamina.layers.merge import Merge
 from lamina.models.functional import Model
+from lamina.naming import module_key
 
 
 class Sequential(Model):
@@ -48,14 +49,14 @@ class Sequential(Model):
         if any(existing.name == layer.name for existing in self._stack):
             raise ValueError(f"All layer names in a model must be unique; '{layer.name}' is already in the model.")
         self._stack.append(layer)
-        self.add_module(layer.name, layer)
+        self.add_module(module_key(layer.name), layer)
         if self._graph is not None:
             self._graph = Graph(self._input_tensor, layer(self._graph.outputs[0]), self.name)
         elif self._input_tensor is None and isinstance(layer, Merge) and layer.layers:
             # Keras 1: a Merge of models first; the model's inputs are theirs, its graph runs through their layers
             self._merged_models = list(layer.layers)
             for model in self._merged_models:
-                self.add_module(model.name, model)
+                self.add_module(module_key(model.name), model)
             self._input_tensor = get_source_inputs(layer.output)
             self._graph = Graph(self._input_tensor, layer.output, self.name)
             self.built = True
