@@ -14,9 +14,80 @@ def build_parser():
     demo = commands.add_parser("demo", help="train two small models on data that ships with lamina")
     demo.add_argument("--quick", action="store_true", help="fewer epochs (a smoke test)")
     demo.set_defaults(func=_run_demo)
+    _add_image_commands(commands)
     _add_word2vec_commands(commands)
     _add_heatmap_command(commands)
     return parser
+
+
+def _vision_command(name):
+    """The function running `lamina <name>`, imported (with torch) only when that command runs."""
+    def run(args):
+        from lamina.vision import command
+
+        return getattr(command, f"run_{name}")(args)
+
+    return run
+
+
+def _add_image_commands(commands):
+    train = commands.add_parser("train", help="train a classifier on a folder of labelled images (or a CSV)")
+    train.add_argument("data", help="a folder with one subfolder per class (or train/ and val/), or a CSV of "
+                                    "path,label rows")
+    train.add_argument("-o", "--output", required=True, help="where to write the model (.lamina)")
+    train.add_argument("--task", choices=("image",), default=None, help="the kind of data (default: detected)")
+    train.add_argument("--model", default="mobilenet_v2", help="the pretrained backbone (mobilenet_v2)")
+    train.add_argument("--weights", default="imagenet", help="imagenet, none, or a path to backbone weights")
+    train.add_argument("--fine-tune", action="store_true",
+                       help="also train the backbone (default: train the head on frozen features)")
+    train.add_argument("--epochs", type=int, default=10, help="epochs of training (10)")
+    train.add_argument("--freeze-epochs", type=int, default=1, help="with --fine-tune: head-only epochs first (1)")
+    train.add_argument("--learning-rate", type=float, default=None, help="(1e-3; 2e-3 with --fine-tune)")
+    train.add_argument("--batch-size", type=int, default=32, help="images per batch (32)")
+    train.add_argument("--image-size", type=int, default=None, help="the backbone's input side (its default)")
+    train.add_argument("--validation-split", type=float, default=0.2,
+                       help="fraction of each class held out when the data has no val/ folder (0.2)")
+    train.add_argument("--seed", type=int, default=0, help="seed of the split and the training order (0)")
+    train.add_argument("--cache", default=None, help="a folder that keeps the frozen backbone's features")
+    train.add_argument("--report", default=None, help="the report folder (default: <output>_report)")
+    train.add_argument("--json", action="store_true", help="print one JSON object instead of the summary")
+    train.set_defaults(func=_vision_command("train"))
+    evaluate = commands.add_parser("evaluate", help="accuracy and per-class precision/recall of a classifier")
+    evaluate.add_argument("model", help="a model written by lamina train")
+    evaluate.add_argument("data", help="a folder of class folders (its val/ part if it has one), or a CSV")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate.set_defaults(func=_vision_command("evaluate"))
+    predict = commands.add_parser("predict", help="classify images with a model written by lamina train")
+    predict.add_argument("model", help="a model written by lamina train")
+    predict.add_argument("inputs", nargs="+", help="image files")
+    predict.add_argument("--top", type=int, default=3, help="classes shown per image (3)")
+    predict.add_argument("--json", action="store_true", help="print one JSON object")
+    predict.set_defaults(func=_vision_command("predict"))
+    similar = commands.add_parser("similar", help="the images of a folder most similar to query images")
+    similar.add_argument("folder", help="a folder of images (nested folders included)")
+    similar.add_argument("queries", nargs="+", help="query image files")
+    similar.add_argument("-k", type=int, default=5, help="neighbours per query (5)")
+    similar.add_argument("-o", "--output", default=None, help="a contact sheet PNG (one per query: name-1.png, ...)")
+    _add_feature_arguments(similar)
+    similar.set_defaults(func=_vision_command("similar"))
+    cluster = commands.add_parser("cluster", help="group a folder's images by their learned features")
+    cluster.add_argument("folder", help="a folder of images (subfolders, if any, are scored as classes)")
+    cluster.add_argument("-k", type=int, default=None, help="the number of clusters (default: by silhouette)")
+    cluster.add_argument("--method", choices=("kmeans", "agglomerative"), default="kmeans", help="(kmeans)")
+    cluster.add_argument("-o", "--output", default=None,
+                         help="a 2-D map PNG (t-SNE); a sheet per cluster goes in <output>_clusters/")
+    cluster.add_argument("--seed", type=int, default=0, help="seed of k-means and t-SNE (0)")
+    _add_feature_arguments(cluster)
+    cluster.set_defaults(func=_vision_command("cluster"))
+
+
+def _add_feature_arguments(command):
+    command.add_argument("--model", default="mobilenet_v2",
+                         help="a backbone name, or a classifier written by lamina train (.lamina) (mobilenet_v2)")
+    command.add_argument("--weights", default="imagenet", help="for a backbone name: imagenet, none, or a path")
+    command.add_argument("--image-size", type=int, default=None, help="the backbone's input side (its default)")
+    command.add_argument("--batch-size", type=int, default=32, help="images per batch (32)")
+    command.add_argument("--json", action="store_true", help="print one JSON object")
 
 
 class _HeatmapMethods:

@@ -1,1 +1,22 @@
-"""Image workflows: classify a folder of photos, search similar images, cluster them, with pictures."""
+"""Image workflows: classify a folder of photos, search similar images, cluster them, with pictures.
+
+Example:
+    >>> from lamina.vision import ImageClassifier, load_model
+    >>> classifier = ImageClassifier("mobilenet_v2")          # ImageNet weights, frozen
+    >>> classifier.fit("photos", epochs=10)                   # photos/<class>/*.jpg
+    >>> classifier.save("photos.lamina")
+    >>> load_model("photos.lamina").predict("new.jpg")
+"""
+from lamina.vision.augment import Augmentation
+from lamina.vision.classifier import ImageClassifier, Prediction, load_model
+from lamina.vision.clustering import cluster, cluster_scores, compare_with_pixels, map_2d
+from lamina.vision.data import ImageDataset, ImageFiles, UnreadableImagesWarning, image_dataset, image_list
+from lamina.vision.features import extract_features
+from lamina.vision.loading import ImageTransform, UnreadableImageError
+from lamina.vision.pictures import cluster_sheets, contact_sheet, map_picture
+from lamina.vision.similarity import SimilarityIndex, near_duplicates
+
+__all__ = ["Augmentation", "ImageClassifier", "ImageDataset", "ImageFiles", "ImageTransform", "Prediction",
+           "SimilarityIndex", "UnreadableImageError", "UnreadableImagesWarning", "cluster", "cluster_scores",
+           "cluster_sheets", "compare_with_pixels", "contact_sheet", "extract_features", "image_dataset",
+           "image_list", "load_model", "map_2d", "map_picture", "near_duplicates"]

@@ -172,9 +172,9 @@ def image_list(source, image_size=224, resize_size=None, interpolation="bilinear
         if not os.path.isdir(source):
             raise FileNotFoundError(f"image_list: no such folder: {source!r}. Pass a folder of images or a list of "
                                     f"image paths.")
-        paths = [os.path.join(source, name) for name in _visible_images(source)]
+        paths = [os.path.join(source, name) for name in visible_images(source)]
         if not paths:
-            raise ValueError(f"image_list: {source!r} holds no images ({_accepted()}).")
+            raise ValueError(f"image_list: {source!r} holds no images ({accepted_extensions()}).")
     else:
         source, paths = None, [os.fspath(path) for path in source]
     skipped = _check(source, paths, check, workers)
@@ -240,7 +240,7 @@ def _class_names(source, subfolder, class_names):
     folder = os.path.join(source, subfolder) if subfolder else source
     found = [name for name in class_subdirectories(folder) if not name.startswith(".")]
     if not found:
-        images = len(_visible_images(folder))
+        images = len(visible_images(folder))
         holds = f" (it holds {images} images directly)" if images else ""
         raise ValueError(f"image_dataset: {folder!r} has no class subfolders{holds}. Expected "
                          f"{LAYOUTS.format(folder)}. For unlabelled images use image_list({folder!r}).")
@@ -258,16 +258,16 @@ def _class_folders(source, subfolder, names, label_order):
     relative, labels = [], []
     for name in names:
         folder = os.path.join(subfolder, name) if subfolder else name
-        found = _visible_images(os.path.join(source, folder))
+        found = visible_images(os.path.join(source, folder))
         if not found:
             raise ValueError(f"image_dataset: the class folder {os.path.join(source, folder)!r} holds no images "
-                             f"({_accepted()}). Add images to it or remove it.")
+                             f"({accepted_extensions()}). Add images to it or remove it.")
         relative += [pathlib.PurePath(folder, file).as_posix() for file in found]
         labels += [label_order.index(name)] * len(found)
     return relative, np.array(labels, dtype=np.int64)
 
 
-def _visible_images(folder):
+def visible_images(folder):
     """Image files under `folder` (relative, sorted walk order), leaving out hidden files and folders."""
     return [name for name in image_files(folder, EXTENSIONS)
             if not any(part.startswith(".") for part in pathlib.PurePath(name).parts)]
@@ -323,5 +323,5 @@ def _require_every_class(source, names, labels, kept):
                              f"Add images for it or leave it out with `class_names`.")
 
 
-def _accepted():
+def accepted_extensions():
     return "accepted: " + ", ".join("." + extension for extension in EXTENSIONS)

@@ -58,7 +58,7 @@ def sheet(images, captions, path, tile=128, columns=6):
     for index, (image, caption) in enumerate(zip(images, captions)):
         left, top = tile_position(index, columns, tile)
         canvas.paste(thumbnail(image, tile), (left, top))
-        draw.text((left, top + tile + 2), _fitted(str(caption), draw, font, tile), fill=(0, 0, 0), font=font)
+        draw.text((left, top + tile + 2), fitted_text(str(caption), draw, font, tile), fill=(0, 0, 0), font=font)
     save_png(canvas, path)
     return canvas
 
@@ -93,11 +93,13 @@ def contact_sheet(query, neighbours, scores, path, names=None, tile=128, columns
 
 def cluster_sheets(images, labels, folder, per_cluster=12, tile=96, columns=6):
     """One contact sheet per cluster, `cluster_<label>.png` in `folder`, of its first `per_cluster` members
-    captioned with their file names (or positions); returns the paths written, in label order."""
+    captioned with their file names (or positions); returns the paths written, in label order. The folder is
+    created if missing."""
     images, labels = list(images), np.asarray(labels)
     if len(images) != len(labels):
         raise ValueError(f"cluster_sheets: {len(images)} images but {len(labels)} labels; pass one label per image.")
     per_cluster = check_positive_int("cluster_sheets", "per_cluster", per_cluster)
+    os.makedirs(folder, exist_ok=True)
     paths = []
     for label in np.unique(labels):
         members = np.flatnonzero(labels == label)[:per_cluster]
@@ -148,7 +150,7 @@ def save_png(image, path):
     atomic_write(path, buffer.getvalue())
 
 
-def _fitted(text, draw, font, width):
+def fitted_text(text, draw, font, width):
     """text, shortened with '...' until it fits in `width` pixels."""
     if draw.textlength(text, font=font) <= width:
         return text

@@ -1,0 +1,209 @@
+"""The image commands: `lamina train`, `evaluate`, `predict`, `similar` and `cluster`.
+
+Each prints a readable summary, or with `--json` one JSON object on stdout (progress bars go to stderr).
+"""
+import json
+import os
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from lamina import config
+
+from lamina.vision import pictures
+from lamina.vision.classifier import (ImageClassifier, image_features_model, image_input_shape, load_model,
+                                      predicted)
+from lamina.vision.backbones import build_backbone, default_transform
+from lamina.vision.clustering import cluster, cluster_scores, map_2d
+from lamina.vision.data import accepted_extensions, image_dataset, image_list, visible_images
+from lamina.vision.similarity import SimilarityIndex
+from lamina.vision.training_report import write_training_report
+
+
+def detect_task(data):
+    """'image' for a folder or CSV of images; a SystemExit naming what was found otherwise."""
+    if os.path.isdir(data) and visible_images(data):
+        return "image"
+    if os.path.isfile(data) and data.lower().endswith((".csv", ".tsv")):
+        return "image"
+    raise SystemExit(f"lamina train: cannot tell the task of '{data}': it is not a folder of images "
+                     f"({accepted_extensions()}) or a CSV of image paths and labels. Pass --task.")
+
+
+def run_train(args):
+    task = args.task or detect_task(args.data)
+    if task != "image":
+        raise SystemExit(f"lamina train: --task {task} is not available yet; the tasks are: image.")
+    verbose = 0 if args.json else 1
+    start = time.perf_counter()
+    classifier = ImageClassifier(args.model, weights=_weights(args.weights), image_size=args.image_size,
+                                 cache=args.cache)
+    dataset = image_dataset(args.data, classifier.transform.image_size, classifier.transform.resize_size,
+                            args.validation_split, args.seed, interpolation=classifier.transform.interpolation)
+    _say(args, f"{dataset}")
+    if args.fine_tune:
+        classifier.fine_tune(dataset, epochs=args.epochs, freeze_epochs=args.freeze_epochs,
+                             learning_rate=args.learning_rate or 2e-3, batch_size=args.batch_size, seed=args.seed,
+                             verbose=verbose)
+    else:
+        classifier.fit(dataset, epochs=args.epochs, learning_rate=args.learning_rate or 1e-3,
+                       batch_size=args.batch_size, verbose=2 if verbose else 0)
+    seconds = time.perf_counter() - start
+    classifier.save(args.output)
+    report_folder = args.report or os.path.splitext(args.output)[0] + "_report"
+    evaluation = write_training_report(classifier, dataset, report_folder, seconds)
+    summary = {"model": args.output, "task": task, "backbone": args.model, "classes": dataset.class_names,
+               "train_images": len(dataset.train), "validation_images": len(dataset.validation),
+               "skipped": [path for path, _ in dataset.skipped], "seconds": round(seconds, 2),
+               "report": os.path.join(report_folder, "report.html")}
+    if evaluation is not None:
+        summary.update(validation_accuracy=evaluation["accuracy"], validation_loss=evaluation["loss"],
+                       per_class=evaluation["report"].rows())
+    _finish(args, summary, [
+        f"Trained in {seconds:.1f} s; saved to {args.output}.",
+        *([f"Validation accuracy {evaluation['accuracy']:.3f} on {len(dataset.validation)} images:",
+           str(evaluation["report"])] if evaluation is not None else []),
+        f"Report: {summary['report']}"])
+    return 0
+
+
+def run_evaluate(args):
+    classifier = _classifier(args.model, "evaluate")
+    evaluation = classifier.evaluate(args.data, verbose=0 if args.json else 1)
+    report = evaluation["report"]
+    _finish(args, {"model": args.model, "data": args.data, "images": int(report.support.sum()),
+                   "accuracy": evaluation["accuracy"], "loss": evaluation["loss"], "per_class": report.rows()},
+            [f"{args.model} on {args.data}: accuracy {evaluation['accuracy']:.3f}, loss {evaluation['loss']:.4f}",
+             str(report)])
+    return 0
+
+
+def run_predict(args):
+    classifier = _classifier(args.model, "predict")
+    missing = [path for path in args.inputs if not os.path.isfile(path)]
+    if missing:
+        raise SystemExit(f"lamina predict: no such file: {', '.join(missing)}.")
+    probabilities = classifier.predict_proba(args.inputs)
+    top = min(args.top, len(classifier.class_names))
+    results = []
+    for path, row in zip(args.inputs, probabilities):
+        best = np.argsort(-row, kind="stable")[:top]
+        results.append({"input": path, "label": classifier.class_names[best[0]], "probability": float(row[best[0]]),
+                        "top": [{"label": classifier.class_names[i], "probability": float(row[i])} for i in best]})
+    lines = [f"{result['input']}: " + ", ".join(f"{item['label']} {item['probability']:.3f}"
+                                                for item in result["top"]) for result in results]
+    _finish(args, {"model": args.model, "predictions": results}, lines)
+    return 0
+
+
+def run_similar(args):
+    files, features, extractor = _folder_features(args, "similar")
+    index = SimilarityIndex().add(features, ids=files.paths)
+    k = min(args.k, len(index))
+    queries = _features_of(extractor, image_list(args.queries, *_transform_arguments(extractor)), args)
+    ids, scores = index.search(queries, k=k)
+    results, lines = [], []
+    for number, (query, neighbours, similarity) in enumerate(zip(args.queries, ids, scores)):
+        sheet = None
+        if args.output:
+            stem, extension = os.path.splitext(args.output)
+            sheet = args.output if len(args.queries) == 1 else f"{stem}-{number + 1}{extension or '.png'}"
+            pictures.contact_sheet(query, list(neighbours), similarity, sheet,
+                                   names=[os.path.basename(path) for path in neighbours])
+        results.append({"query": query, "sheet": sheet, "neighbours": [
+            {"path": path, "similarity": float(score)} for path, score in zip(neighbours, similarity)]})
+        lines += [f"Most similar to {query}:"] + [f"  {score:.3f}  {path}" for path, score in zip(neighbours, similarity)]
+        lines += [f"  sheet: {sheet}"] if sheet else []
+    _finish(args, {"folder": args.folder, "images": len(files), "results": results}, lines)
+    return 0
+
+
+def run_cluster(args):
+    files, features, _ = _folder_features(args, "cluster")
+    found = cluster(features, n_clusters=args.k, method=args.method, seed=args.seed)
+    summary = {"folder": args.folder, "images": len(files), "clusters": found.n_clusters,
+               "silhouettes": {str(k): score for k, score in found.silhouettes.items()},
+               "members": {str(label): [files.paths[i] for i in np.flatnonzero(found.labels == label)]
+                           for label in range(found.n_clusters)}}
+    truth = _folder_labels(args.folder, files.paths)
+    if truth is not None:
+        summary["scores_against_folders"] = cluster_scores(found.labels, truth)
+    if args.output:
+        pictures.map_picture(map_2d(features, seed=args.seed), files.paths, args.output, labels=found.labels)
+        sheets = pictures.cluster_sheets(files.paths, found.labels, os.path.splitext(args.output)[0] + "_clusters")
+        summary.update(map=args.output, sheets=sheets)
+    lines = [f"{len(files)} images in {found.n_clusters} clusters" +
+             (" (k chosen by silhouette)" if args.k is None else "") + ":"]
+    lines += [f"  cluster {label}: {len(members)} images, e.g. {os.path.relpath(members[0], args.folder)}"
+              for label, members in summary["members"].items()]
+    if truth is not None:
+        scores = summary["scores_against_folders"]
+        lines.append(f"Against the subfolders as classes: NMI {scores['nmi']:.3f}, ARI {scores['ari']:.3f}")
+    if args.output:
+        lines.append(f"Map: {args.output}; one sheet per cluster in {os.path.dirname(sheets[0]) or '.'}")
+    _finish(args, summary, lines)
+    return 0
+
+
+# ---------------------------------------------------------------- shared steps
+def _classifier(path, command):
+    if not os.path.isfile(path):
+        raise SystemExit(f"lamina {command}: no model file at '{path}'.")
+    try:
+        return load_model(path)
+    except ValueError as error:
+        raise SystemExit(f"lamina {command}: {error}") from None
+
+
+def _weights(weights):
+    return None if weights in (None, "none", "None") else weights
+
+
+def _folder_features(args, command):
+    """(the folder's ImageFiles, their L2-normalised features, (features model, transform))."""
+    if not os.path.isdir(args.folder):
+        raise SystemExit(f"lamina {command}: no folder at '{args.folder}'.")
+    extractor = _extractor(args, command)
+    files = image_list(args.folder, *_transform_arguments(extractor))
+    return files, _features_of(extractor, files, args), extractor
+
+
+def _extractor(args, command):
+    """A trained classifier file's features, or a named backbone's."""
+    if args.model.endswith(".lamina"):
+        classifier = _classifier(args.model, command)
+        return classifier.features_model, classifier.transform
+    transform, data_format = default_transform(args.model, args.image_size), config.image_data_format()
+    shape = image_input_shape(transform.image_size, data_format)
+    backbone = build_backbone(args.model, _weights(args.weights), shape)
+    return image_features_model(backbone, shape, data_format), transform
+
+
+def _transform_arguments(extractor):
+    transform = extractor[1]
+    return transform.image_size, transform.resize_size, transform.interpolation
+
+
+def _features_of(extractor, files, args):
+    outputs = predicted(extractor[0], files, args.batch_size, 0 if args.json else 1, "features")
+    return F.normalize(torch.from_numpy(outputs), dim=1).numpy()
+
+
+def _folder_labels(folder, paths):
+    """Each path's first subfolder under `folder` as its class, when every image is in one; else None."""
+    names = [os.path.relpath(path, folder).split(os.sep) for path in paths]
+    if any(len(parts) < 2 for parts in names):
+        return None
+    classes = sorted({parts[0] for parts in names})
+    return np.array([classes.index(parts[0]) for parts in names]) if len(classes) > 1 else None
+
+
+def _say(args, text):
+    if not args.json:
+        print(text)
+
+
+def _finish(args, summary, lines):
+    print(json.dumps(summary, indent=1) if args.json else "\n".join(lines))
