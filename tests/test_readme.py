@@ -28,6 +28,8 @@ def test_readme_examples_run(capsys, tmp_path, monkeypatch):
     assert "Total params: 13 (52.00 B)" in printed
     assert "Total params: 138,357,544 (527.79 MB)" in printed and "(2, 4096)" in printed
     assert "torch.Size([8, 1])" in printed
+    assert "True 4" in printed and "[Prediction(label=" in printed
+    assert (tmp_path / "shapes.lamina").is_file()
     assert (tmp_path / "vectors.bin").read_bytes().startswith(b"10 16\n")
     import torch
 

@@ -12,6 +12,7 @@ import tempfile
 
 from lamina.cli import main
 from lamina.datasets import shapes
+from lamina.utils import set_random_seed
 from lamina.vision import cluster, map_2d, map_picture
 from lamina.vision.clustering import pixel_features
 
@@ -27,6 +28,7 @@ def run(*arguments):
 
 def make_pictures(work):
     os.chdir(work)
+    set_random_seed(0)
     paths, _ = shapes.make_folder("shapes", per_class=150, seed=0)
     run("train", "shapes", *BACKBONE, "--fine-tune", "--freeze-epochs", "0", "--epochs", "12", "--learning-rate",
         "0.01", "-o", "shapes.lamina")

@@ -206,3 +206,12 @@ def test_errors_name_the_problem(trained, colour_photos, tmp_path):
     with pytest.raises(ValueError, match=r"trained on classes \['blue', 'green', 'red'\]; the data has \['blue', "
                                          r"'green'\]"):
         classifier.fit(other, epochs=1, verbose=0)
+
+
+def test_features_are_the_normalised_input_of_the_classifier(trained, colour_photos):
+    classifier, _ = trained
+    paths = [str(colour_photos / "blue" / "02.png"), str(colour_photos / "green" / "05.jpg")]
+    features = classifier.features(paths)
+    dataset = image_dataset(colour_photos, 32, classifier.transform.resize_size, validation_split=0)
+    raw = classifier._features(dataset.train, 32, 0)[[dataset.train.paths.index(path) for path in paths]]
+    np.testing.assert_allclose(features, raw / np.linalg.norm(raw, axis=1, keepdims=True), rtol=1e-5, atol=1e-6)

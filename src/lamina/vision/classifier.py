@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from lamina import config, losses, optimizers
 from lamina.applications import imagenet
@@ -182,10 +183,14 @@ class ImageClassifier:
     def predict_proba(self, images, batch_size=32, verbose=0):
         """(N, classes) probabilities of images: file paths, PIL images or uint8 arrays (one or a list)."""
         self._require_model("predict")
-        items = [images] if not isinstance(images, (list, tuple)) else images
-        batches = [torch.stack([self.pixels(item) for item in items[start:start + batch_size]])
-                   for start in range(0, len(items), batch_size)]
-        return predicted(self.model, batches, batch_size, verbose, "predict")
+        return predicted(self.model, self._batches(images, batch_size), batch_size, verbose, "predict")
+
+    def features(self, images, batch_size=32, verbose=0):
+        """(N, features) float32, L2-normalised: the input of the classifier's Dense layer for each image (file
+        paths, PIL images or uint8 arrays), for similarity search and clustering."""
+        self._require_model("features")
+        outputs = predicted(self.features_model, self._batches(images, batch_size), batch_size, verbose, "features")
+        return F.normalize(torch.from_numpy(outputs), dim=1).numpy()
 
     def predict(self, images, batch_size=32, verbose=0):
         """One Prediction(label, probability) per image (a file path, PIL image or uint8 array, or a list)."""
@@ -207,6 +212,11 @@ class ImageClassifier:
             return data
         return image_dataset(data, self.transform.image_size, self.transform.resize_size, validation_split, seed,
                              interpolation=self.transform.interpolation)
+
+    def _batches(self, images, batch_size):
+        items = [images] if not isinstance(images, (list, tuple)) else images
+        return [torch.stack([self.pixels(item) for item in items[start:start + batch_size]])
+                for start in range(0, len(items), batch_size)]
 
     def pixels(self, item):
         """An image as the model's uint8 input (the transform: upright, RGB, resized, center-cropped)."""
