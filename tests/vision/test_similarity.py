@@ -211,3 +211,16 @@ def test_a_thumbnail_fits_the_image_in_a_white_square():
     np.testing.assert_array_equal(square[10:30], np.asarray(Image.fromarray(pixels).resize(
         (40, 20), Image.Resampling.BILINEAR)))
     assert (square[:10] == 255).all() and (square[30:] == 255).all()
+
+
+def test_an_image_list_gives_its_transform_and_imagenet_normalisation_in_batches(convnet, tmp_path):
+    from lamina.vision.data import image_list
+
+    for index in range(5):
+        Image.fromarray(RNG.integers(0, 256, (30 + index, 50, 3), dtype=np.uint8)).save(tmp_path / f"{index}.png")
+    files = image_list(tmp_path, image_size=(24, 32), resize_size=36)
+    pixels = torch.stack([files.transform.load(path) for path in files.paths]).numpy().astype(np.float32)
+    expected = extract_features(convnet, (pixels / 255 - MEAN[:, None, None]) / STD[:, None, None], verbose=0)
+    np.testing.assert_allclose(extract_features(convnet, files, batch_size=2, verbose=0), expected, atol=1e-5)
+    np.testing.assert_allclose(extract_features(convnet, files, preprocess=None, verbose=0),
+                               extract_features(convnet, pixels, verbose=0), atol=1e-5)

@@ -96,9 +96,12 @@ def _resize_and_crop(images, transform, round_to_uint8):
 def _normalize(images, mode):
     if mode == "tf":
         return images / 127.5 - 1.0
+    def constant(values):
+        return torch.tensor(values, device=images.device).view(1, 3, 1, 1)
+
     if mode == "caffe":
-        return images.flip(1) - torch.tensor(CAFFE_MEAN).view(1, 3, 1, 1)
-    return (images / 255.0 - torch.tensor(MEAN).view(1, 3, 1, 1)) / torch.tensor(STD).view(1, 3, 1, 1)
+        return images.flip(1) - constant(CAFFE_MEAN)
+    return (images / 255.0 - constant(MEAN)) / constant(STD)
 
 
 @lru_cache(maxsize=1)

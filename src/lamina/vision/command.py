@@ -7,17 +7,15 @@ import os
 import time
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 
 from lamina import config
 
 from lamina.vision import pictures
-from lamina.vision.classifier import (ImageClassifier, image_features_model, image_input_shape, load_model,
-                                      predicted)
 from lamina.vision.backbones import build_backbone, default_transform
+from lamina.vision.classifier import ImageClassifier, image_features_model, image_input_shape, load_model
 from lamina.vision.clustering import cluster, cluster_scores, map_2d
 from lamina.vision.data import accepted_extensions, image_dataset, image_list, visible_images
+from lamina.vision.features import extract_features
 from lamina.vision.similarity import SimilarityIndex
 from lamina.vision.training_report import write_training_report
 
@@ -187,8 +185,8 @@ def _transform_arguments(extractor):
 
 
 def _features_of(extractor, files, args):
-    outputs = predicted(extractor[0], files, args.batch_size, 0 if args.json else 1, "features")
-    return F.normalize(torch.from_numpy(outputs), dim=1).numpy()
+    return extract_features(extractor[0], files, batch_size=args.batch_size, verbose=0 if args.json else 1,
+                            preprocess=None)  # the model normalizes
 
 
 def _folder_labels(folder, paths):

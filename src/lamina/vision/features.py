@@ -19,6 +19,7 @@ from lamina.layers import Dense
 from lamina.layers.core import check_positive_int
 from lamina.models import Model
 from lamina.preprocessing.image_files import img_to_array
+from lamina.vision.data import ImageFiles
 from lamina.vision.pictures import as_image
 
 COLOR_MODES = {1: "L", 3: "RGB"}
@@ -33,16 +34,19 @@ def extract_features(model, images, layer=None, batch_size=32, verbose=1, prepro
         images: image file paths, PIL images, or model inputs already preprocessed: a batch (numpy array or
             tensor, (N, ...) of the model's input shape) or a list of single inputs. Files and PIL images are
             converted to the model's channels (RGB or grayscale), center-cropped to the aspect of its input,
-            resized (bilinear) and given to `preprocess`.
+            resized (bilinear) and given to `preprocess`. The fastest for a folder: an ImageFiles
+            (`image_list(folder, image_size, resize_size)`), decoded by threads with its transform (resize the
+            shorter side, center-crop) and preprocessed a batch at a time.
         layer: the name of the layer whose output is the feature, or None for the layer before the classifier:
             the input of the model's last Dense layer, or the model's output when it has no Dense layer (a
             backbone with `include_top=False, pooling='avg'`). A 4-D output (feature maps) is averaged over its
             spatial axes; other outputs of more than 2 dimensions are flattened.
         batch_size: images per forward pass.
         verbose: 1 shows a progress bar (tqdm), 0 none.
-        preprocess: for files and PIL images only: 'imagenet' (scale to [0, 1], normalise with ImageNet's mean
-            and std, as `lamina.applications`' weights expect), None (pixel values 0-255 as they are), or a
-            function of one image array (float32, 0-255, the model's data format) returning the model's input.
+        preprocess: for files, PIL images and ImageFiles only: 'imagenet' (scale to [0, 1], normalise with
+            ImageNet's mean and std, as `lamina.applications`' weights expect), None (pixel values 0-255 as they
+            are), or a function of one image array (float32, 0-255, the model's data format; for ImageFiles, of a
+            batch tensor) returning the model's input.
 
     Returns:
         A float32 numpy array (N, features); each row has unit L2 norm (an all-zero activation stays zero).
@@ -57,15 +61,12 @@ def extract_features(model, images, layer=None, batch_size=32, verbose=1, prepro
                         f"{type(model).__name__}. Wrap a torch module with lamina.layers.TorchModule first.")
     batch_size = check_positive_int("extract_features", "batch_size", batch_size)
     feature_model, data_format = _feature_model(model, layer)
-    items = _as_items(images)
-    load = _loader(model, preprocess)
     device = model_device(model, torch.device("cpu"))
+    batches, total = _input_batches(model, images, preprocess, batch_size, device)
     rows = []
     with torch.inference_mode():  # training=False: batch norm and dropout in inference mode, modes unchanged
-        for start in tqdm(range(0, len(items), batch_size), total=math.ceil(len(items) / batch_size),
-                          desc="features", unit="batch", disable=not verbose, leave=False):
-            batch = _batch(items[start:start + batch_size], load).to(device)
-            rows.append(_flat(feature_model(batch, training=False), data_format).float().cpu())
+        for batch in tqdm(batches, total=total, desc="features", unit="batch", disable=not verbose, leave=False):
+            rows.append(_flat(feature_model(batch.to(device), training=False), data_format).float().cpu())
     if not rows:
         raise ValueError("extract_features: `images` is empty; pass at least one image.")
     return F.normalize(torch.cat(rows), dim=1).numpy()
@@ -91,6 +92,18 @@ def _flat(outputs, data_format):
     if outputs.dim() == 4:
         return outputs.mean(dim=(2, 3) if data_format == "channels_first" else (1, 2))
     return outputs.reshape(len(outputs), -1)
+
+
+def _input_batches(model, images, preprocess, batch_size, device):
+    """(an iterable of the model's input batches for `images`, how many batches)."""
+    if isinstance(images, ImageFiles):  # decoded by threads, a batch ahead, preprocessed as whole batches
+        data_format = default_data_format(model, 3)
+        function = _preprocessing(preprocess, data_format)
+        files = images.batches(batch_size, dtype=torch.float32, data_format=data_format, device=device)
+        return (function(batch) for batch in files), len(files)
+    items, load = _as_items(images), _loader(model, preprocess)
+    return ((_batch(items[start:start + batch_size], load) for start in range(0, len(items), batch_size)),
+            math.ceil(len(items) / batch_size))
 
 
 def _as_items(images):
