@@ -215,3 +215,17 @@ def test_features_are_the_normalised_input_of_the_classifier(trained, colour_pho
     dataset = image_dataset(colour_photos, 32, classifier.transform.resize_size, validation_split=0)
     raw = classifier._features(dataset.train, 32, 0)[[dataset.train.paths.index(path) for path in paths]]
     np.testing.assert_allclose(features, raw / np.linalg.norm(raw, axis=1, keepdims=True), rtol=1e-5, atol=1e-6)
+
+
+def test_channels_last_images_train_predict_and_reload(colour_photos, tmp_path):
+    lamina.config.set_image_data_format("channels_last")
+    classifier = ImageClassifier("resnet18", weights=None, image_size=32)
+    classifier.fit(colour_photos, epochs=2, verbose=0)
+    assert classifier.input_shape() == (32, 32, 3) and tuple(classifier.model.inputs[0].shape) == (None, 32, 32, 3)
+    classifier.save(tmp_path / "last.lamina")
+    lamina.config.set_image_data_format("channels_first")
+    loaded = load_model(tmp_path / "last.lamina")
+    path = str(colour_photos / "red" / "07.jpg")
+    np.testing.assert_allclose(loaded.predict_proba(path), classifier.predict_proba(path), atol=1e-6)
+    history = classifier.fine_tune(colour_photos, epochs=1, freeze_epochs=0, verbose=0)
+    assert len(history.history["loss"]) == 1

@@ -16,6 +16,7 @@ from lamina.applications import imagenet
 from lamina.layers import Dense, Dropout, Input, Normalization
 from lamina.models import Model, load_model as load_lamina_model
 from lamina.vision import fine_tuning
+from lamina.vision.fine_tuning import model_data_format
 from lamina.vision.backbones import build_backbone, default_transform
 from lamina.vision.data import ImageDataset, ImageFiles, image_dataset
 from lamina.vision.feature_cache import FeatureCache, backbone_key
@@ -271,11 +272,6 @@ def predicted(model, batches, batch_size, verbose, description):
     return torch.cat(outputs).numpy() if outputs else np.zeros((0, model.output.shape[-1]), np.float32)
 
 
-def model_data_format(model):
-    """'channels_first' when the model's image input has 3 channels first, else 'channels_last'."""
-    return "channels_first" if model.inputs[0].shape[1] == 3 else "channels_last"
-
-
 def load_model(path):
     """The ImageClassifier saved at `path` by ImageClassifier.save."""
     model = load_lamina_model(path, compile=False)
@@ -284,7 +280,7 @@ def load_model(path):
         raise ValueError(f"lamina.vision.load_model: '{path}' holds a lamina model but not an ImageClassifier "
                          f"(no class names or image transform); load it with lamina.models.load_model.")
     classifier = ImageClassifier.__new__(ImageClassifier)
-    classifier.backbone_name, classifier.weights = settings["backbone"], None
+    classifier.backbone_name, classifier.weights, classifier.given_backbone = settings["backbone"], None, None
     classifier.dropout, classifier.data_format = settings["dropout"], settings["data_format"]
     classifier.transform = ImageTransform(**settings["transform"])
     classifier.features_cache, classifier.history = FeatureCache(), None

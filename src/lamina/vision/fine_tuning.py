@@ -30,7 +30,7 @@ def train(model, backbone, head_layers, dataset, epochs=5, learning_rate=2e-3, u
     device = torch.device(device) if device is not None else next(model.parameters()).device
     model.to(device)
     augment = Augmentation() if augment is True else augment or None
-    data_format = "channels_first" if model.inputs[0].shape[1] == 3 else "channels_last"
+    data_format = model_data_format(model)
     generator = torch.Generator(device="cpu").manual_seed(seed)
     batches = dataset.train.batches(batch_size, shuffle=True, augment=augment, seed=generator, dtype=torch.float32,
                                     data_format=data_format, device=device)
@@ -76,6 +76,11 @@ def evaluate(model, files, batch_size, data_format, device):
             loss = losses.sparse_categorical_crossentropy(labels, probabilities)
             totals += _sums(loss.sum(), probabilities, labels)
     return _means(totals)
+
+
+def model_data_format(model):
+    """'channels_first' when the model's image input has 3 channels first, else 'channels_last'."""
+    return "channels_first" if model.inputs[0].shape[1] == 3 else "channels_last"
 
 
 def progress(batches, description, verbose):
