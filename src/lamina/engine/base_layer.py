@@ -621,9 +621,10 @@ def _specs_from_shapes(shapes, dtype):
 
 
 def _to_tensors(inputs):
-    """numpy arrays (and lists of them) to torch tensors; floats in floatx."""
+    """numpy arrays (and lists of them) to torch tensors; floats in floatx. Arrays of strings (for
+    TextVectorization) stay as they are."""
     def convert(value):
-        if isinstance(value, np.ndarray):
+        if isinstance(value, np.ndarray) and value.dtype.kind not in "OUS":
             tensor = torch.from_numpy(value)
             return tensor.to(config.floatx_dtype()) if tensor.is_floating_point() else tensor
         return value
