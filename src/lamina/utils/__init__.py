@@ -7,6 +7,8 @@ from lamina.utils.downloads import get_file
 from lamina.utils.sequence import Sequence
 from lamina.utils.seeding import set_random_seed
 from lamina.utils.image_dataset import image_dataset_from_directory
+from lamina.utils.text_dataset import text_dataset_from_directory
 
 __all__ = ["Progbar", "Sequence", "get_file", "image_dataset_from_directory", "model_to_dot", "normalize",
-           "np_utils", "pad_sequences", "plot_model", "set_random_seed", "to_categorical"]
+           "np_utils", "pad_sequences", "plot_model", "set_random_seed", "text_dataset_from_directory",
+           "to_categorical"]

@@ -83,6 +83,13 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
 def _check_arguments(labels, label_mode, class_names, color_mode, validation_split, subset, shuffle, seed,
                      interpolation):
     owner = "image_dataset_from_directory"
+    check_directory_arguments(owner, labels, label_mode, class_names, validation_split, subset, shuffle, seed)
+    check_choice("color_mode", color_mode, image_files.COLOR_MODES, owner=owner)
+    check_choice("interpolation", interpolation, tuple(RESIZE_MODES), owner=owner)
+
+
+def check_directory_arguments(owner, labels, label_mode, class_names, validation_split, subset, shuffle, seed):
+    """The checks Keras's *_dataset_from_directory functions share: labels, label_mode, the split and the seed."""
     if labels not in ("inferred", None):
         if not isinstance(labels, (list, tuple)):
             raise ValueError(f"{owner}: `labels` must be 'inferred', None or a list of integer labels (one per file, "
@@ -90,8 +97,6 @@ def _check_arguments(labels, label_mode, class_names, color_mode, validation_spl
         if class_names:
             raise ValueError(f"{owner}: `class_names` can only be given with labels='inferred'.")
     check_choice("label_mode", label_mode, LABEL_MODES, owner=owner)
-    check_choice("color_mode", color_mode, image_files.COLOR_MODES, owner=owner)
-    check_choice("interpolation", interpolation, tuple(RESIZE_MODES), owner=owner)
     check_choice("subset", subset, SUBSETS, owner=owner)
     if validation_split and not 0 < validation_split < 1:
         raise ValueError(f"{owner}: `validation_split` must be between 0 and 1, received {validation_split}.")
@@ -103,21 +108,23 @@ def _check_arguments(labels, label_mode, class_names, color_mode, validation_spl
                          f"validation subsets do not overlap.")
 
 
-def index_directory(directory, labels, class_names, shuffle, seed, follow_links=False, verbose=True):
+def index_directory(directory, labels, class_names, shuffle, seed, follow_links=False, verbose=True,
+                    formats=IMAGE_FORMATS, owner="image_dataset_from_directory", kind="image"):
     """(file_paths, labels, class_names) in Keras's order: classes in sorted folder order (or `class_names`'s),
-    files in sorted walk order, then shuffled with np.random.RandomState(seed) when `shuffle`."""
+    files with one of `formats`' extensions in sorted walk order, then shuffled with np.random.RandomState(seed)
+    when `shuffle`."""
     if labels == "inferred":
         folders = [name for name in image_files.class_subdirectories(directory) if not name.startswith(".")]
         if class_names is not None:
             if not set(class_names) <= set(folders):
-                raise ValueError(f"image_dataset_from_directory: `class_names` {list(class_names)} must be "
+                raise ValueError(f"{owner}: `class_names` {list(class_names)} must be "
                                  f"subfolders of {directory!r}, which holds {folders}.")
             folders = list(class_names)
     else:
         folders = [""]
     files, inferred = [], []
     for index, folder in enumerate(folders):
-        found = image_files.image_files(os.path.join(directory, folder), IMAGE_FORMATS, follow_links)
+        found = image_files.image_files(os.path.join(directory, folder), formats, follow_links)
         files += [os.path.join(folder, name) if folder else name for name in found]
         inferred += [index] * len(found)
     if labels == "inferred":
@@ -126,8 +133,8 @@ def index_directory(directory, labels, class_names, shuffle, seed, follow_links=
         file_labels, folders = None, None
     else:
         if len(labels) != len(files):
-            raise ValueError(f"image_dataset_from_directory: received {len(labels)} labels for {len(files)} image "
-                             f"files in {directory!r}; give one label per file, in sorted path order.")
+            raise ValueError(f"{owner}: received {len(labels)} labels for {len(files)} {kind} files in "
+                             f"{directory!r}; give one label per file, in sorted path order.")
         file_labels = np.asarray(labels)
         folders = [str(label) for label in sorted(set(labels))]
     if verbose:
@@ -151,21 +158,18 @@ def split_files(file_paths, labels, validation_split, subset, verbose=True):
     return file_paths[part], None if labels is None else labels[part]
 
 
-class ImageDirectoryDataset:
-    """Batches of `(images, labels)` (or images) as torch tensors; each iteration is one epoch.
+class DirectoryDataset:
+    """Batches of `(items, labels)` (or items) read from files; each iteration is one epoch. Subclasses define
+    `load(path)` (one item) and `stack(items)` (a batch).
 
     Attributes:
         class_names: the class of each label index.
         file_paths: the files, in the order of the first epoch when shuffle is false.
     """
 
-    def __init__(self, file_paths, labels, label_mode, class_names, color_mode, batch_size, image_size,
-                 interpolation, crop_to_aspect_ratio, data_format, shuffle, seed):
+    def __init__(self, file_paths, labels, label_mode, class_names, batch_size, shuffle, seed):
         self.file_paths, self.labels, self.label_mode = list(file_paths), labels, label_mode
-        self.class_names, self.color_mode = class_names, color_mode
-        self.batch_size, self.image_size, self.interpolation = batch_size, image_size, interpolation
-        self.crop_to_aspect_ratio, self.data_format = crop_to_aspect_ratio, data_format
-        self.shuffle = shuffle
+        self.class_names, self.batch_size, self.shuffle = class_names, batch_size, shuffle
         self._random_state = np.random.RandomState(seed)
 
     def __len__(self):
@@ -177,9 +181,29 @@ class ImageDirectoryDataset:
         size = self.batch_size or 1
         for start in range(0, count, size):
             indices = order[start:start + size]
-            images = torch.stack([self.load(self.file_paths[index]) for index in indices])
-            batch = images if self.labels is None else (images, self._label_batch(indices))
+            items = self.stack([self.load(self.file_paths[index]) for index in indices])
+            batch = items if self.labels is None else (items, self._label_batch(indices))
             yield batch if self.batch_size else _first(batch)
+
+    def _label_batch(self, indices):
+        labels = torch.as_tensor(self.labels[indices], dtype=torch.int64)
+        if self.label_mode == "categorical":
+            return F.one_hot(labels, len(self.class_names)).to(torch.float32)
+        if self.label_mode == "binary":
+            return labels.to(torch.float32).unsqueeze(-1)
+        return labels
+
+
+class ImageDirectoryDataset(DirectoryDataset):
+    """Batches of `(images, labels)` (or images) as torch tensors; each iteration is one epoch."""
+
+    def __init__(self, file_paths, labels, label_mode, class_names, color_mode, batch_size, image_size,
+                 interpolation, crop_to_aspect_ratio, data_format, shuffle, seed):
+        super().__init__(file_paths, labels, label_mode, class_names, batch_size, shuffle, seed)
+        self.color_mode, self.image_size, self.interpolation = color_mode, image_size, interpolation
+        self.crop_to_aspect_ratio, self.data_format = crop_to_aspect_ratio, data_format
+
+    stack = staticmethod(torch.stack)
 
     def load(self, path):
         """One image file as a float32 tensor of `image_size`, in this dataset's data_format."""
@@ -193,14 +217,6 @@ class ImageDirectoryDataset:
             pixels = F.interpolate(pixels[None], size=self.image_size, mode=mode,
                                    align_corners=False if mode in ("bilinear", "bicubic") else None)[0]
         return pixels if self.data_format == "channels_first" else pixels.permute(1, 2, 0)
-
-    def _label_batch(self, indices):
-        labels = torch.as_tensor(self.labels[indices], dtype=torch.int64)
-        if self.label_mode == "categorical":
-            return F.one_hot(labels, len(self.class_names)).to(torch.float32)
-        if self.label_mode == "binary":
-            return labels.to(torch.float32).unsqueeze(-1)
-        return labels
 
 
 def _first(batch):
