@@ -1,9 +1,11 @@
-"""Text classification workflows (issue 15, in progress): reading labelled texts from files.
+"""Text classification workflows (issue 15, in progress): labelled texts from files, pretrained word vectors.
 
 Example:
-    >>> from lamina.text import read_labelled_texts
+    >>> from lamina.text import pretrained_embedding, read_labelled_texts
     >>> texts, labels = read_labelled_texts("sentences.tsv")
+    >>> embedding, coverage = pretrained_embedding("vectors.bin", vectorize)   # a TextVectorization
 """
 from lamina.text.data import read_labelled_texts
+from lamina.text.vectors import Coverage, pretrained_embedding
 
-__all__ = ["read_labelled_texts"]
+__all__ = ["Coverage", "pretrained_embedding", "read_labelled_texts"]
