@@ -1,15 +1,18 @@
 """The image workflows against what a user would write instead, side by side in one run.
 
-- features: MobileNetV2 features of a folder of JPEGs (400x300, decoded, resized to 232 and cropped to 224):
-  `extract_features(model, image_list(folder))` against torchvision's ImageFolder + DataLoader + the same
-  torchvision model under inference_mode.
+- features: MobileNetV2 features of a folder of JPEGs (400x300, decoded, resized to --resize, cropped to 224):
+  `extract_features(model, image_list(folder))` against torchvision's ImageFolder + DataLoader(--workers
+  processes) + the same torchvision model under inference_mode. Both build their loader inside the timed run.
 - transfer: frozen-backbone transfer learning, 10 epochs of head training on one folder (random ResNet50
   weights: nothing is downloaded): `ImageClassifier.fit` against Keras 3's transfer-learning guide (the frozen
   base called inside the model every epoch) and fastai's `vision_learner` + `fit_one_cycle` (frozen body).
-- similarity: 100 queries against 100,000 random 512-d vectors, top 10: `SimilarityIndex.search` against a
-  numpy loop (and faiss's IndexFlatIP when installed).
+- similarity: 100 queries against 100,000 random 512-d vectors, top 10: `SimilarityIndex` add + search against a
+  numpy loop (and faiss's IndexFlatIP when installed); top-10 agreement with numpy's.
+
+Every timing is the best of --rounds after one warm-up run, except transfer (one run each).
 
     .venv/bin/python benchmarks/vision_speed.py                          # all three
+    .venv/bin/python benchmarks/vision_speed.py --quick                  # smoke run: small sizes, 1 round
     .venv/bin/pip install --target /tmp/peers fastai faiss-cpu            # optional peers, outside the venv
     .venv/bin/python benchmarks/vision_speed.py --only transfer --peers /tmp/peers
 """
@@ -58,13 +61,13 @@ def features(args):
     from torchvision import transforms
 
     folder = photo_folder(os.path.join(args.work, "photos"), args.images)
-    ours = MobileNetV2(weights=None, include_top=False, pooling="avg")
-    reference = torchvision.models.mobilenet_v2().eval()
-    transform = transforms.Compose([transforms.Resize(232), transforms.CenterCrop(224), transforms.ToTensor(),
+    ours = MobileNetV2(weights=None, include_top=False, pooling="avg", input_shape=(3, 224, 224))
+    reference = torchvision.models.mobilenet_v2(weights=None).eval()
+    transform = transforms.Compose([transforms.Resize(args.resize), transforms.CenterCrop(224), transforms.ToTensor(),
                                     transforms.Normalize((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))])
 
     def lamina_run():
-        return extract_features(ours, image_list(folder, 224, 232, check=False), batch_size=32, verbose=0)
+        return extract_features(ours, image_list(folder, 224, args.resize, check=False), batch_size=32, verbose=0)
 
     def torchvision_run():
         loader = torch.utils.data.DataLoader(torchvision.datasets.ImageFolder(folder, transform), batch_size=32,
@@ -75,11 +78,12 @@ def features(args):
     ours_time, ours_rows = best_of(args.rounds, lamina_run)
     theirs_time, theirs_rows = best_of(args.rounds, torchvision_run)
     assert ours_rows.shape == theirs_rows.shape, (ours_rows.shape, theirs_rows.shape)
-    print(f"\nfeatures of {args.images} JPEGs (400x300 -> 232 -> 224), MobileNetV2, batch 32, "
-          f"{torch.get_num_threads()} threads, best of {args.rounds}:")
-    print(f"  lamina extract_features(image_list)          {args.images / ours_time:7.1f} images/s")
-    print(f"  torchvision ImageFolder + DataLoader({args.workers} workers) {args.images / theirs_time:7.1f} images/s")
-    print(f"  ratio {theirs_time / ours_time:.2f}x")
+    print(f"\nfeatures of {args.images} JPEGs (400x300 -> {args.resize} -> 224), MobileNetV2, batch 32, "
+          f"{torch.get_num_threads()} threads, best of {args.rounds}; both give {ours_rows.shape}:")
+    print(f"  {'lamina extract_features(image_list)':<51} {args.images / ours_time:7.1f} images/s")
+    peer = f"torchvision ImageFolder + DataLoader({args.workers} workers)"
+    print(f"  {peer:<51} {args.images / theirs_time:7.1f} images/s")
+    print(f"  lamina / torchvision {theirs_time / ours_time:.2f}x")
 
 
 def transfer(args):
@@ -150,15 +154,16 @@ def fastai_recipe(folder, size, epochs):
     return time.perf_counter() - start, accuracy
 
 
+def unit_rows(matrix):
+    return matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
+
+
 def similarity(args):
     rng = np.random.default_rng(0)
     vectors = rng.standard_normal((args.vectors, 512), dtype=np.float32)
     queries = rng.standard_normal((100, 512), dtype=np.float32)
-    index = SimilarityIndex().add(vectors)
-    ours_time, (ours_ids, _) = best_of(args.rounds, lambda: index.search(queries, k=10))
 
-    def numpy_loop():
-        matrix = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    def numpy_loop(matrix):
         found = []
         for query in queries:
             scores = matrix @ (query / np.linalg.norm(query))
@@ -166,21 +171,38 @@ def similarity(args):
             found.append(top[np.argsort(-scores[top], kind="stable")])
         return np.array(found)
 
-    theirs_time, theirs_ids = best_of(args.rounds, numpy_loop)
-    print(f"\n100 queries, top 10 of {args.vectors:,} 512-d vectors, best of {args.rounds}:")
-    print(f"  lamina SimilarityIndex.search {1000 * ours_time:8.1f} ms")
-    print(f"  numpy loop (normalise, dot, argpartition) {1000 * theirs_time:8.1f} ms  ({theirs_time / ours_time:.1f}x "
-          f"lamina's time; same top 10: {np.mean(ours_ids == theirs_ids):.3f})")
+    peers = [("lamina SimilarityIndex", lambda: SimilarityIndex().add(vectors),
+              lambda index: index.search(queries, 10)[0]),
+             ("numpy loop (normalise, dot, argpartition, sort)", lambda: unit_rows(vectors), numpy_loop)]
     try:
         import faiss
+
+        def faiss_index():
+            flat = faiss.IndexFlatIP(512)
+            flat.add(unit_rows(vectors))
+            return flat
+
+        def faiss_blas(flat):  # faiss's default threshold (128000 in 1.15) keeps 100 queries off its BLAS path
+            faiss.cvar.distance_compute_blas_threshold = 20
+            return flat.search(unit_rows(queries), 10)[1]
+
+        peers += [("faiss IndexFlatIP", faiss_index, lambda flat: flat.search(unit_rows(queries), 10)[1]),
+                  ("faiss IndexFlatIP, BLAS from 20 queries", faiss_index, faiss_blas)]
     except ImportError:
-        print("  faiss: not installed")
-        return
-    flat = faiss.IndexFlatIP(512)
-    flat.add(vectors / np.linalg.norm(vectors, axis=1, keepdims=True))
-    faiss_time, _ = best_of(args.rounds, lambda: flat.search(queries / np.linalg.norm(queries, axis=1,
-                                                                                      keepdims=True), 10))
-    print(f"  faiss IndexFlatIP {1000 * faiss_time:8.1f} ms ({faiss_time / ours_time:.1f}x lamina's time)")
+        print("\nfaiss: not importable, skipped (pip install --target /tmp/peers faiss-cpu, then --peers /tmp/peers)")
+    rows = []
+    for name, build, search in peers:
+        add_time, built = best_of(args.rounds, build)
+        search_time, ids = best_of(args.rounds, lambda: search(built))
+        rows.append((name, add_time, search_time, ids))
+    numpy_ids = rows[1][3]
+    print(f"\n100 queries, top 10 of {args.vectors:,} 512-d vectors, {torch.get_num_threads()} torch threads, best of "
+          f"{args.rounds} (ms; add: normalise and store the vectors):")
+    print(f"  {'':<48} {'add':>7} {'search':>7} {'search / lamina':>16} {'top-10 = numpy':>15}")
+    for name, add_time, search_time, ids in rows:
+        agreement = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(ids.tolist(), numpy_ids.tolist())])
+        print(f"  {name:<48} {1000 * add_time:7.1f} {1000 * search_time:7.1f} {search_time / rows[0][2]:15.2f}x "
+              f"{agreement:15.3f}")
 
 
 def main():
@@ -188,6 +210,7 @@ def main():
     parser.add_argument("--only", choices=("features", "transfer", "similarity"), default=None)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--images", type=int, default=256, help="JPEGs for the features benchmark")
+    parser.add_argument("--resize", type=int, default=232, help="the shorter side before the 224 crop")
     parser.add_argument("--workers", type=int, default=2, help="the DataLoader's worker processes")
     parser.add_argument("--transfer-images", type=int, default=400)
     parser.add_argument("--size", type=int, default=128, help="image side of the transfer benchmark")
@@ -195,7 +218,11 @@ def main():
     parser.add_argument("--vectors", type=int, default=100_000)
     parser.add_argument("--peers", default="", help="folders holding fastai and faiss (pip install --target), "
                                                     "separated by ':'")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: 1 round, 32 images, 40 transfer "
+                                                             "images, 2 epochs, 10,000 vectors (overrides those)")
     args = parser.parse_args()
+    if args.quick:
+        args.rounds, args.images, args.transfer_images, args.epochs, args.vectors = 1, 32, 40, 2, 10_000
     sys.path.extend(filter(None, args.peers.split(":")))  # after the venv's packages: its numpy and torch stay
     with tempfile.TemporaryDirectory() as work:
         args.work = work

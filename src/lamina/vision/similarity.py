@@ -148,12 +148,14 @@ def _tensor(values):
 def _chunk_top(scores, k):
     """(scores, positions) of the k best columns of each row, ties to the lowest position.
 
-    torch.topk picks among equal scores arbitrarily; rows where the k-th score has more equal columns than
-    topk kept are sorted whole, stably, instead.
+    torch.topk picks among equal scores arbitrarily. It is asked for one column more than needed: rows whose
+    (k+1)-th score equals the k-th may have dropped a tied column of lower position, and are sorted whole,
+    stably, instead.
     """
-    top_scores, top_positions = _first_k(*scores.topk(k, dim=1), k)
-    kth = top_scores[:, -1:]
-    spilled = torch.nonzero((scores == kth).sum(1) > (top_scores == kth).sum(1))[:, 0]
+    extra = min(k + 1, scores.shape[1])
+    top_scores, top_positions = scores.topk(extra, dim=1)
+    spilled = torch.nonzero(top_scores[:, k - 1] == top_scores[:, extra - 1])[:, 0] if extra > k else []
+    top_scores, top_positions = _first_k(top_scores[:, :k], top_positions[:, :k], k)
     if len(spilled):
         ordered_scores, ordered_positions = scores[spilled].sort(dim=1, descending=True, stable=True)
         top_scores[spilled], top_positions[spilled] = ordered_scores[:, :k], ordered_positions[:, :k]
