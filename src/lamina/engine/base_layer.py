@@ -40,6 +40,11 @@ class TensorSpec:
         return f"<TensorSpec shape={self.shape}, dtype={str(self.dtype).replace('torch.', '')}>"
 
 
+# The dtype of an Input of raw strings (Input(shape=(1,), dtype="string")): torch has no string tensors, so such
+# inputs stay numpy arrays of str until a layer that reads strings (TextVectorization) turns them into tensors.
+STRING = "string"
+
+
 def is_symbolic(value):
     """Whether `value` stands for a tensor without values (a SymbolicTensor of a model being defined)."""
     return isinstance(value, TensorSpec)
@@ -510,6 +515,9 @@ class Layer(nn.Module, Configurable):
             shapes = shape_function(map_structure(lambda t: t.shape, inputs))
             shapes = tuple(shapes) if _is_shape(shapes) else shapes
             return _specs_from_shapes(shapes, flatten(inputs)[0].dtype)
+        if any(is_symbolic(leaf) and leaf.dtype == STRING for leaf in flatten([inputs, list(args)])):
+            raise TypeError(f"Layer '{self.name}' ({type(self).__name__}) cannot take strings: a string Input "
+                            f"must go through a layer that reads text first, e.g. TextVectorization.")
         first, second = (self._meta_outputs(inputs, args, kwargs, fill) for fill in META_FILLS)
         return pack_like(first, [
             TensorSpec(tuple(a if a == b else None for a, b in zip(x.shape, y.shape)), x.dtype)

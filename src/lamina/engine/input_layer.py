@@ -2,7 +2,7 @@
 import torch
 
 from lamina import config, legacy
-from lamina.engine.base_layer import Layer
+from lamina.engine.base_layer import STRING, Layer
 from lamina.engine.symbolic import Node, SymbolicTensor
 from lamina.structure import flatten
 
@@ -12,10 +12,12 @@ def _torch_dtype(dtype):
         return config.floatx_dtype()
     if isinstance(dtype, torch.dtype):
         return dtype
+    if dtype in (STRING, str):
+        return STRING
     try:
         return getattr(torch, str(dtype))
     except AttributeError:
-        raise ValueError(f"Input: unknown dtype {dtype!r}. Use 'float32', 'int32', 'int64', ...") from None
+        raise ValueError(f"Input: unknown dtype {dtype!r}. Use 'float32', 'int32', 'int64', ... or 'string'.") from None
 
 
 class InputLayer(Layer):

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from lamina import config as lamina_config
-from lamina.engine.base_layer import Layer
+from lamina.engine.base_layer import Layer, TensorSpec
 from lamina.identifiers import check_choice
 
 PUNCTUATION = re.compile(r'[!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~\']')
@@ -85,7 +85,10 @@ class TextVectorization(Layer):
         self.vocabulary, self.idf_weights, self.index = [], None, {}
         if vocabulary is not None:
             self.set_vocabulary(vocabulary, idf_weights)
-        self.built = True  # no weights: the vocabulary lives in the config
+        # No weights (the vocabulary lives in the config); this empty buffer, not saved, follows model.to(device)
+        # so that the ids are made where the next layer's weights are.
+        self.register_buffer("device_marker", torch.zeros(0), persistent=False)
+        self.built = True
 
     # ---------------------------------------------------------------- vocabulary
     def adapt(self, data, batch_size=None, steps=None):
@@ -181,7 +184,7 @@ class TextVectorization(Layer):
             ids = np.zeros((len(rows), length), dtype=np.int64)
             for position, row in enumerate(rows):
                 ids[position, :min(len(row), length)] = row[:length]
-            return torch.from_numpy(ids)
+            return torch.from_numpy(ids).to(self.device_marker.device)
         width = self.max_tokens if self.pad_to_max_tokens and self.max_tokens else self.vocabulary_size()
         counts = np.zeros((len(rows), width), dtype=np.float64)
         for position, row in enumerate(rows):
@@ -194,7 +197,16 @@ class TextVectorization(Layer):
                 weights[0] = self._oov_weight()
                 weights[1:1 + len(self.idf_weights)] = self.idf_weights
             counts = counts * weights
-        return torch.from_numpy(counts).to(lamina_config.floatx_dtype())
+        return torch.from_numpy(counts).to(self.device_marker.device, lamina_config.floatx_dtype())
+
+    def compute_output_spec(self, inputs):
+        """(batch, output_sequence_length) int64 ids, or (batch, vocabulary size) vectors; computed, not traced:
+        strings have no meta tensors."""
+        if self.output_mode == "int":
+            return TensorSpec((inputs.shape[0], self.output_sequence_length), torch.int64)
+        width = self.max_tokens if self.pad_to_max_tokens and self.max_tokens else (
+            self.vocabulary_size() if self.vocabulary else None)
+        return TensorSpec((inputs.shape[0], width), lamina_config.floatx_dtype())
 
     def _oov_weight(self):
         """The out-of-vocabulary token's TF-IDF weight: the mean of the others' (Keras's choice)."""

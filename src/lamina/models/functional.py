@@ -9,15 +9,16 @@ import torch
 from torch import nn
 
 from lamina import config, model_file, naming
-from lamina.engine.base_layer import Layer, format_shape, is_symbolic
+from lamina.engine.base_layer import STRING, Layer, TensorSpec, format_shape, is_symbolic
 from lamina.engine.graph import Graph, has_hooks, needs_module_calls
 from lamina.engine.input_layer import InputLayer
 from lamina.identifiers import nearest_suggestion
 from lamina.legacy import LegacyArgumentWarning
 from lamina.models.graph_config import functional_config, functional_from_config
 from lamina.models.summary import print_summary
-from lamina.structure import flatten
+from lamina.structure import flatten, pack_like
 from lamina.training.compile_config import compile_config
+from lamina.training.data import holds_text, is_plain_list, non_numeric_message
 from lamina.training.trainer import Trainer
 
 
@@ -101,6 +102,18 @@ class Model(Trainer, Layer):
             return nn.Module.__call__(self, inputs, training=training)
         return self._graph.run(self._check_inputs(inputs), training, values=values)
 
+    def compute_output_spec(self, inputs, *args, **kwargs):
+        """The outputs' specs of a call on inputs shaped like the model's own (the batch size aside): read from
+        the graph, since tracing it on meta tensors fails for layers that need values (a masked RNN's lengths)."""
+        given = flatten(inputs)
+        if self._graph is not None and not args and len(given) == len(self._graph.inputs) and all(
+                is_symbolic(value) and value.shape[1:] == spec.shape[1:] and value.dtype == spec.dtype
+                for value, spec in zip(given, self._graph.inputs)):
+            batch = given[0].shape[0]
+            return pack_like(self._graph.nested_outputs, [TensorSpec((batch,) + tuple(output.shape[1:]), output.dtype)
+                                                          for output in self._graph.outputs])
+        return super().compute_output_spec(inputs, *args, **kwargs)
+
     def _check_inputs(self, inputs):
         """Matches the data to the model's Inputs; converts numpy; checks ranks and fixed sizes."""
         expected = self._graph.inputs
@@ -111,6 +124,8 @@ class Model(Trainer, Layer):
             if missing:
                 raise ValueError(f"Model '{self.name}' is missing inputs {missing}; received keys {list(inputs)}.")
             flat = [inputs[t.name] for t in expected]
+        elif len(expected) == 1 and expected[0].dtype == STRING and is_plain_list(inputs):
+            flat = [inputs]  # one string Input: a list of strings is its batch
         else:
             flat = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
         if len(flat) != len(expected):
@@ -120,6 +135,11 @@ class Model(Trainer, Layer):
             )
         checked = []
         for spec, value in zip(expected, flat):
+            if spec.dtype == STRING:
+                checked.append(self._check_strings(spec, value))
+                continue
+            if isinstance(value, np.ndarray) and holds_text(value):
+                raise TypeError(non_numeric_message(value, "x"))
             if isinstance(value, np.ndarray):
                 value = torch.from_numpy(value)
                 if value.is_floating_point():
@@ -137,9 +157,22 @@ class Model(Trainer, Layer):
                     f"Input shape."
                 )
             checked.append(value)
-        if len(checked) == 1:
+        if len(checked) == 1 and isinstance(checked[0], torch.Tensor):
             self._checked_shape = checked[0].shape[1:]
         return checked
+
+    def _check_strings(self, spec, value):
+        """A string Input's batch as a numpy array of str, (N,) or (N, 1) whatever the Input's shape says
+        (TextVectorization reads both)."""
+        array = np.asarray(value) if isinstance(value, (list, tuple, np.ndarray)) else None
+        if array is None or not (holds_text(array) or array.size == 0) or not (
+                array.ndim == 1 or array.ndim == 2 and array.shape[1] == 1):
+            received = (f"an array of shape {array.shape} and dtype {array.dtype}" if array is not None else
+                        f"a tensor of shape {tuple(value.shape)} and dtype {value.dtype}"
+                        if isinstance(value, torch.Tensor) else type(value).__name__)
+            raise TypeError(f"Input '{spec.name}' of model '{self.name}' takes strings: a list or numpy array of "
+                            f"str, shape (N,) or (N, 1); received {received}.")
+        return array
 
     # ---------------------------------------------------------------- graph properties
     def _require_graph(self):

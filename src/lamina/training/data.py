@@ -22,7 +22,7 @@ def to_tensor(value, name="x"):
     else:
         array = _as_array(value, name)
         if array.dtype.kind in "OUSV":
-            raise TypeError(_non_numeric_message(array, name))
+            raise TypeError(non_numeric_message(array, name))
         if array.dtype == np.bool_:
             array = array.astype(np.float32)
         tensor = torch.from_numpy(np.ascontiguousarray(array))
@@ -42,7 +42,22 @@ def _as_array(value, name):
         ) from None
 
 
-def _non_numeric_message(array, name):
+def holds_text(array):
+    """Whether a numpy array holds strings: str or bytes dtype, or objects that are strings."""
+    return array.dtype.kind in "US" or (array.dtype.kind == "O" and array.size > 0
+                                        and isinstance(array.flat[0], (str, bytes)))
+
+
+def to_input(value, name="x"):
+    """Model input data as a tensor (to_tensor), except strings, which stay a numpy array for a string Input."""
+    if not isinstance(value, torch.Tensor):
+        array = _as_array(value, name)
+        if holds_text(array):
+            return array
+    return to_tensor(value, name)
+
+
+def non_numeric_message(array, name):
     if array.dtype.kind in "US":
         received, fix = "strings", ("Convert strings to numbers first: a Tokenizer (texts to word indices) or "
                                     "to_categorical (class names mapped to indices, then one-hot).")
@@ -63,16 +78,16 @@ def is_plain_list(value):
     return not value or isinstance(value[0], (numbers.Number, str, bytes, np.generic)) or is_plain_list(value[0])
 
 
-def _structure_to_tensors(structure, name):
+def _structure_to_tensors(structure, name, convert=to_tensor):
     """Every array in a (nested) list/tuple/dict as a tensor; plain lists of numbers become one tensor."""
     if is_plain_list(structure):
-        return to_tensor(structure, name)
+        return convert(structure, name)
     if isinstance(structure, (list, tuple)):
-        items = [_structure_to_tensors(item, name) for item in structure]
+        items = [_structure_to_tensors(item, name, convert) for item in structure]
         return items if isinstance(structure, list) else tuple(items)
     if isinstance(structure, dict):
-        return {key: _structure_to_tensors(value, name) for key, value in structure.items()}
-    return to_tensor(structure, name)
+        return {key: _structure_to_tensors(value, name, convert) for key, value in structure.items()}
+    return convert(structure, name)
 
 
 def _count_non_finite(tensor):
@@ -94,7 +109,7 @@ class ArrayData:
 
     def __init__(self, x, y=None, sample_weight=None, batch_size=32, shuffle=False, device=None):
         batch_size = check_batch_size(batch_size)
-        self.x = _structure_to_tensors(x, "x")
+        self.x = _structure_to_tensors(x, "x", to_input)  # strings stay numpy, for a model with a string Input
         self.y = None if y is None else _structure_to_tensors(y, "y")
         self.sample_weight = None if sample_weight is None else to_tensor(sample_weight, "sample_weight")
         n_x = num_samples(self.x, "x")
@@ -120,7 +135,7 @@ class ArrayData:
         self.steps = math.ceil(n_x / batch_size)
         self.device = device or torch.device("cpu")
         self.x, self.y, self.sample_weight = map_structure(
-            lambda t: t.to(self.device, non_blocking=True) if t is not None else None,
+            lambda t: t.to(self.device, non_blocking=True) if isinstance(t, torch.Tensor) else t,
             [self.x, self.y, self.sample_weight])
 
     def warn_non_finite(self, stacklevel=3, names=("x", "y", "sample_weight")):
@@ -168,7 +183,9 @@ class ArrayData:
                 yield x[index], y[index], None
             return
         for index in batches:
-            yield (map_structure(lambda t: t[index], x), None if y is None else map_structure(lambda t: t[index], y),
+            host_index = index.cpu().numpy() if isinstance(index, torch.Tensor) else index  # for string arrays
+            yield (map_structure(lambda t: t[host_index if isinstance(t, np.ndarray) else index], x),
+                   None if y is None else map_structure(lambda t: t[index], y),
                    None if sample_weight is None else sample_weight[index])
 
 
@@ -189,7 +206,7 @@ def check_batch_size(batch_size):
 
 def _named_leaves(name, structure):
     """(label, tensor) pairs: 'x' for a single array, 'x[0]', "x['image']" inside lists and dicts."""
-    if structure is None:
+    if structure is None or isinstance(structure, np.ndarray):  # numpy: strings, which hold no NaN
         return []
     if isinstance(structure, torch.Tensor):
         return [(name, structure)]
@@ -285,6 +302,8 @@ def adapt(x, y=None, sample_weight=None, batch_size=32, shuffle=False, steps=Non
             f"`x` is empty: fit/evaluate/predict need at least one sample, received an empty "
             f"{type(x).__name__}. Check that the data was loaded."
         )
+    if isinstance(x, (str, bytes)):
+        raise TypeError(f"`x` is one string ({x[:40]!r}); pass a list of strings, e.g. [text].")
     if _is_in_memory(x):
         return ArrayData(x, y, sample_weight, batch_size, shuffle, device)
     if y is not None:

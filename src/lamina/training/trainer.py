@@ -10,7 +10,7 @@ import torch
 from lamina import config, losses as losses_module, optimizers
 from lamina.callbacks.base import CallbackList
 from lamina.callbacks.history import History, ProgbarLogger
-from lamina.engine.base_layer import Layer
+from lamina.engine.base_layer import STRING, Layer
 from lamina.engine.symbolic import NO_VALUES, GraphValues, bind_values, unbind_values, values_bound
 from lamina.legacy import LegacyArgumentWarning
 from lamina.metrics import Mean
@@ -489,6 +489,7 @@ class Trainer:
         return data
 
     def _is_single_sample(self, x):
-        if self._graph is None or not isinstance(x, (np.ndarray, torch.Tensor)) or len(self.inputs) != 1:
+        if (self._graph is None or not isinstance(x, (np.ndarray, torch.Tensor)) or len(self.inputs) != 1
+                or self.inputs[0].dtype == STRING):  # strings: always a batch, (N,) or (N, 1)
             return False
         return np.ndim(x) == len(self.inputs[0].shape) - 1
