@@ -4,30 +4,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from lamina.datasets import reviews
 from lamina.layers import Conv1D, TextVectorization
 from lamina.text import (TokenImportance, highlighted_html, highlighted_picture, save_highlighted_html, text_cnn,
                          text_model, token_occlusion)
 from lamina.utils import set_random_seed
 
-PLANTED = {0: ["utterly awful", "hated it", "waste of time"], 1: ["truly wonderful", "loved it", "a delight"]}
-
-
-def corpus(count, seed):
-    rng = np.random.default_rng(seed)
-    filler = [f"word{index}" for index in range(300)]
-    texts, labels = [], []
-    for _ in range(count):
-        label = int(rng.integers(2))
-        words = list(rng.choice(filler, rng.integers(8, 20)))
-        words.insert(int(rng.integers(len(words) + 1)), str(rng.choice(PLANTED[label])))
-        texts.append(" ".join(words))
-        labels.append(label)
-    return texts, np.array(labels)
-
-
 @pytest.fixture(scope="module")
 def data():
-    (train, train_labels), (test, test_labels) = corpus(1000, 0), corpus(300, 1)
+    (train, train_labels), (test, test_labels) = reviews.load_data(1000, 0), reviews.load_data(300, 1)
     return train, train_labels, test, test_labels
 
 
@@ -73,7 +58,7 @@ def trained_cnn(data):
 def test_occlusion_ranks_a_planted_word_first(trained_cnn, data):
     model, vectorize = trained_cnn
     _, _, test, test_labels = data
-    planted_words = {word for phrases in PLANTED.values() for phrase in phrases for word in phrase.split()}
+    planted_words = {word for phrases in reviews.PLANTED.values() for phrase in phrases for word in phrase.split()}
     for text, label in list(zip(test, test_labels))[:20]:
         explained = token_occlusion(model, vectorize, text, target=int(label))
         assert explained.tokens[int(np.argmax(explained.importances))] in planted_words, text

@@ -1,6 +1,6 @@
 """Keras's datasets, with Keras's shapes and dtypes: `mnist`, `fashion_mnist`, `cifar10`, `cifar100`, `imdb`,
 `reuters`, `boston_housing`, plus `digits` (scikit-learn's bundled 8x8 digits, no download) and `shapes` (a
-folder of drawn images in four classes, made on the spot).
+folder of drawn images in four classes, made on the spot) and `reviews` (generated sentences in two classes).
 
 Each file is downloaded once from the URL Keras uses into `~/.lamina/datasets` (set `LAMINA_HOME` to move
 `~/.lamina`, or `LAMINA_DATASETS_MIRROR` to download from a mirror), checked against its published hash, and read
@@ -10,6 +10,8 @@ Example:
     >>> from lamina.datasets import mnist
     >>> (x_train, y_train), (x_test, y_test) = mnist.load_data()
 """
-from lamina.datasets import boston_housing, cifar10, cifar100, digits, fashion_mnist, imdb, mnist, reuters, shapes
+from lamina.datasets import (boston_housing, cifar10, cifar100, digits, fashion_mnist, imdb, mnist, reuters, reviews,
+                             shapes)
 
-__all__ = ["boston_housing", "cifar10", "cifar100", "digits", "fashion_mnist", "imdb", "mnist", "reuters", "shapes"]
+__all__ = ["boston_housing", "cifar10", "cifar100", "digits", "fashion_mnist", "imdb", "mnist", "reuters", "reviews",
+           "shapes"]
