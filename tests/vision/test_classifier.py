@@ -18,8 +18,7 @@ import lamina
 from lamina.applications import imagenet
 from lamina.layers import Dense, GlobalAveragePooling2D, Conv2D, Input
 from lamina.models import Model
-from lamina.vision import ImageClassifier, image_dataset, load_model
-from lamina.vision.classifier import Prediction
+from lamina.vision import ImageClassifier, Prediction, image_dataset, load_model
 
 
 def weights_of(layer):

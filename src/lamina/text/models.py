@@ -8,7 +8,7 @@
 """
 from lamina import constraints
 from lamina.identifiers import check_choice
-from lamina.layers import (GRU, LSTM, Bidirectional, Concatenate, Conv1D, Dense, Dropout, Embedding,
+from lamina.layers import (GRU, LSTM, Activation, Add, Bidirectional, Concatenate, Conv1D, Dense, Dropout, Embedding,
                            GlobalAveragePooling1D, GlobalMaxPooling1D, Input)
 from lamina.models import Model
 
@@ -20,19 +20,33 @@ def text_cnn(vocabulary_size, classes, sequence_length, embedding_dim=300, filte
     Args:
         vocabulary_size, classes, sequence_length: ids in [0, vocabulary_size), the number of classes, and the
             padded length (at least the widest filter).
-        embedding: an Embedding to use (e.g. lamina.text.pretrained_embedding's); None makes a random one.
+        embedding: an Embedding to use (e.g. lamina.text.pretrained_embedding's); None makes a random one. A pair
+            of Embeddings is Kim's multichannel model: each filter is applied to both and the results are added
+            before the ReLU (one static and one trained copy of the vectors, typically).
 
     Example:
         >>> model = text_cnn(vectorize.vocabulary_size(), 2, sequence_length=50)
     """
     tokens = Input((sequence_length,), dtype="int64", name="token_ids")
-    embedded = (embedding or Embedding(vocabulary_size, embedding_dim, name="embedding"))(tokens)
-    pooled = [GlobalMaxPooling1D(name=f"max_over_time_{width}")(
-        Conv1D(filters, width, activation="relu", name=f"conv_{width}")(embedded)) for width in filter_widths]
+    channels = list(embedding) if isinstance(embedding, (list, tuple)) else [
+        embedding or Embedding(vocabulary_size, embedding_dim, name="embedding")]
+    embedded = [channel(tokens) for channel in channels]
+    pooled = [GlobalMaxPooling1D(name=f"max_over_time_{width}")(_convolved(embedded, filters, width))
+              for width in filter_widths]
     features = Concatenate(name="features")(pooled) if len(pooled) > 1 else pooled[0]
     outputs = Dense(classes, activation="softmax", kernel_constraint=constraints.MaxNorm(max_norm),
                     name="predictions")(Dropout(dropout, name="dropout")(features))
     return Model(tokens, outputs, name="text_cnn")
+
+
+def _convolved(channels, filters, width):
+    """ReLU of one Conv1D over one channel, or of the sum of the same Conv1D over each channel (Kim's multichannel;
+    its bias, counted once per channel, is still one learned vector)."""
+    if len(channels) == 1:
+        return Conv1D(filters, width, activation="relu", name=f"conv_{width}")(channels[0])
+    convolution = Conv1D(filters, width, name=f"conv_{width}")
+    return Activation("relu", name=f"relu_{width}")(Add(name=f"channels_{width}")(
+        [convolution(channel) for channel in channels]))
 
 
 def text_rnn(vocabulary_size, classes, sequence_length=None, embedding_dim=128, units=64, cell="gru", dropout=0.5,

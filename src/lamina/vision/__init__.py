@@ -7,8 +7,9 @@ Example:
     >>> classifier.save("photos.lamina")
     >>> load_model("photos.lamina").predict("new.jpg")
 """
+from lamina.predictions import Prediction
 from lamina.vision.augment import Augmentation
-from lamina.vision.classifier import ImageClassifier, Prediction, load_model
+from lamina.vision.classifier import ImageClassifier, load_model
 from lamina.vision.clustering import cluster, cluster_scores, compare_with_pixels, map_2d
 from lamina.vision.data import ImageDataset, ImageFiles, UnreadableImagesWarning, image_dataset, image_list
 from lamina.vision.features import extract_features

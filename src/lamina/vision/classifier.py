@@ -5,8 +5,6 @@ The model is one lamina Model: pixel values 0-255 -> ImageNet normalization -> t
 then trains the backbone too (lamina.vision.fine_tuning). A saved file carries the class names and the image
 transform, so `load_model(path).predict("photo.jpg")` needs nothing else.
 """
-from typing import NamedTuple
-
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -15,6 +13,7 @@ from lamina import config, losses, optimizers
 from lamina.applications import imagenet
 from lamina.layers import Dense, Dropout, Input, Normalization
 from lamina.models import Model, load_model as load_lamina_model
+from lamina.predictions import top_predictions
 from lamina.vision import fine_tuning
 from lamina.vision.fine_tuning import model_data_format
 from lamina.vision.backbones import build_backbone, default_transform
@@ -25,13 +24,6 @@ from lamina.vision.loading import ImageTransform
 from lamina.vision.pictures import as_image
 
 METADATA_KEY = "image_classifier"
-
-
-class Prediction(NamedTuple):
-    """An image's most probable class and its probability."""
-
-    label: str
-    probability: float
 
 
 class ImageClassifier:
@@ -195,9 +187,7 @@ class ImageClassifier:
 
     def predict(self, images, batch_size=32, verbose=0):
         """One Prediction(label, probability) per image (a file path, PIL image or uint8 array, or a list)."""
-        probabilities = self.predict_proba(images, batch_size, verbose)
-        return [Prediction(self.class_names[index], float(row[index]))
-                for row, index in zip(probabilities, probabilities.argmax(axis=1))]
+        return top_predictions(self.predict_proba(images, batch_size, verbose), self.class_names)
 
     def save(self, path):
         """Writes the model, its class names and image transform to one `.lamina` file (atomically)."""
