@@ -14,6 +14,7 @@ def build_parser():
     demo = commands.add_parser("demo", help="train two small models on data that ships with lamina")
     demo.add_argument("--quick", action="store_true", help="fewer epochs (a smoke test)")
     demo.set_defaults(func=_run_demo)
+    _add_train_commands(commands)
     _add_image_commands(commands)
     _add_word2vec_commands(commands)
     _add_heatmap_command(commands)
@@ -30,39 +31,73 @@ def _vision_command(name):
     return run
 
 
-def _add_image_commands(commands):
-    train = commands.add_parser("train", help="train a classifier on a folder of labelled images (or a CSV)")
-    train.add_argument("data", help="a folder with one subfolder per class (or train/ and val/), or a CSV of "
-                                    "path,label rows")
+def _task_command(name):
+    """`lamina train|evaluate|predict`: run by the application (image or text) of the data or the model."""
+    def run(args):
+        from lamina import tasks
+
+        return tasks.run(name, args)
+
+    return run
+
+
+def _add_train_commands(commands):
+    train = commands.add_parser("train", help="train a classifier on labelled images or texts",
+                                description="Train an image classifier (a folder of class folders of images, or a "
+                                            "CSV of path,label rows) or a text classifier (a CSV/TSV of texts and "
+                                            "labels, a file of 'label text' lines, or class folders of .txt files).")
+    train.add_argument("data", help="the labelled images or texts")
     train.add_argument("-o", "--output", required=True, help="where to write the model (.lamina)")
-    train.add_argument("--task", choices=("image",), default=None, help="the kind of data (default: detected)")
-    train.add_argument("--model", default="mobilenet_v2", help="the pretrained backbone (mobilenet_v2)")
-    train.add_argument("--weights", default="imagenet", help="imagenet, none, or a path to backbone weights")
-    train.add_argument("--fine-tune", action="store_true",
-                       help="also train the backbone (default: train the head on frozen features)")
-    train.add_argument("--epochs", type=int, default=10, help="epochs of training (10)")
-    train.add_argument("--freeze-epochs", type=int, default=1, help="with --fine-tune: head-only epochs first (1)")
-    train.add_argument("--learning-rate", type=float, default=None, help="(1e-3; 2e-3 with --fine-tune)")
-    train.add_argument("--batch-size", type=int, default=32, help="images per batch (32)")
-    train.add_argument("--image-size", type=int, default=None, help="the backbone's input side (its default)")
+    train.add_argument("--task", choices=("image", "text"), default=None, help="the kind of data (default: detected)")
+    train.add_argument("--epochs", type=int, default=None, help="epochs of training (image 10, text 5)")
+    train.add_argument("--learning-rate", type=float, default=None,
+                       help="(image 1e-3, 2e-3 with --fine-tune; text 1e-3, 1e-2 for fasttext)")
+    train.add_argument("--batch-size", type=int, default=None, help="samples per batch (image 32, text 50)")
     train.add_argument("--validation-split", type=float, default=0.2,
-                       help="fraction of each class held out when the data has no val/ folder (0.2)")
+                       help="fraction of each class held out (0.2), when images have no val/ folder")
     train.add_argument("--seed", type=int, default=0, help="seed of the split and the training order (0)")
-    train.add_argument("--cache", default=None, help="a folder that keeps the frozen backbone's features")
-    train.add_argument("--report", default=None, help="the report folder (default: <output>_report)")
     train.add_argument("--json", action="store_true", help="print one JSON object instead of the summary")
-    train.set_defaults(func=_vision_command("train"))
+    images = train.add_argument_group("images")
+    images.add_argument("--model", default="mobilenet_v2", help="the pretrained backbone (mobilenet_v2)")
+    images.add_argument("--weights", default="imagenet", help="imagenet, none, or a path to backbone weights")
+    images.add_argument("--fine-tune", action="store_true",
+                        help="also train the backbone (default: train the head on frozen features)")
+    images.add_argument("--freeze-epochs", type=int, default=1, help="with --fine-tune: head-only epochs first (1)")
+    images.add_argument("--image-size", type=int, default=None, help="the backbone's input side (its default)")
+    images.add_argument("--cache", default=None, help="a folder that keeps the frozen backbone's features")
+    images.add_argument("--report", default=None, help="the report folder (default: <output>_report)")
+    texts = train.add_argument_group("texts")
+    texts.add_argument("--architecture", choices=("cnn", "rnn", "fasttext"), default="cnn",
+                       help="Kim's CNN, a bidirectional GRU, or fastText's bag of bigrams (cnn)")
+    texts.add_argument("--vectors", default=None, help="pretrained word vectors: word2vec .bin or text, or GloVe")
+    texts.add_argument("--vectors-mode", choices=("static", "non-static", "multichannel"), default="static",
+                       help="keep the vectors fixed, train them, or both as Kim's two channels (static)")
+    texts.add_argument("--max-tokens", type=int, default=20000, help="the vocabulary's size (20000)")
+    texts.add_argument("--sequence-length", type=int, default=None,
+                       help="tokens per text (default: the longest training text's, at most 200)")
+    _add_text_file_arguments(texts)
+    train.set_defaults(func=_task_command("train"))
     evaluate = commands.add_parser("evaluate", help="accuracy and per-class precision/recall of a classifier")
     evaluate.add_argument("model", help="a model written by lamina train")
-    evaluate.add_argument("data", help="a folder of class folders (its val/ part if it has one), or a CSV")
+    evaluate.add_argument("data", help="labelled data as lamina train reads it (images: their val/ part if any)")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
-    evaluate.set_defaults(func=_vision_command("evaluate"))
-    predict = commands.add_parser("predict", help="classify images with a model written by lamina train")
+    _add_text_file_arguments(evaluate)
+    evaluate.set_defaults(func=_task_command("evaluate"))
+    predict = commands.add_parser("predict", help="classify images or texts with a model written by lamina train")
     predict.add_argument("model", help="a model written by lamina train")
-    predict.add_argument("inputs", nargs="+", help="image files")
-    predict.add_argument("--top", type=int, default=3, help="classes shown per image (3)")
+    predict.add_argument("inputs", nargs="+", help="image files; for a text model, texts or files of one text per "
+                                                   "line")
+    predict.add_argument("--top", type=int, default=3, help="classes shown per input (3)")
     predict.add_argument("--json", action="store_true", help="print one JSON object")
-    predict.set_defaults(func=_vision_command("predict"))
+    predict.set_defaults(func=_task_command("predict"))
+
+
+def _add_text_file_arguments(command):
+    command.add_argument("--text-column", default=None, help="CSV/TSV: the text column, by name or index")
+    command.add_argument("--label-column", default=None, help="CSV/TSV: the label column, by name or index")
+
+
+def _add_image_commands(commands):
     similar = commands.add_parser("similar", help="the images of a folder most similar to query images")
     similar.add_argument("folder", help="a folder of images (nested folders included)")
     similar.add_argument("queries", nargs="+", help="query image files")

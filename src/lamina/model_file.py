@@ -181,6 +181,12 @@ def _read_member(archive, name, path, parse):
         raise ModelFileError(f"'{path}' is damaged: its {name} cannot be read ({error!r}).") from error
 
 
+def read_metadata(path):
+    """The metadata dict saved with the model at `path` ({} if none), read without loading the weights."""
+    with _open_archive(path) as archive:
+        return _read_config(archive, path).get("metadata") or {}
+
+
 def _open_archive(path):
     path = os.fspath(path)
     if not os.path.exists(path):

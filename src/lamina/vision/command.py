@@ -2,38 +2,26 @@
 
 Each prints a readable summary, or with `--json` one JSON object on stdout (progress bars go to stderr).
 """
-import json
 import os
 import time
 
 import numpy as np
 
 from lamina import config
+from lamina.predictions import ranked
+from lamina.tasks import finish
 
 from lamina.vision import pictures
 from lamina.vision.backbones import build_backbone, default_transform
 from lamina.vision.classifier import ImageClassifier, image_features_model, image_input_shape, load_model
 from lamina.vision.clustering import cluster, cluster_scores, map_2d
-from lamina.vision.data import accepted_extensions, image_dataset, image_list, visible_images
+from lamina.vision.data import image_dataset, image_list
 from lamina.vision.features import extract_features
 from lamina.vision.similarity import SimilarityIndex
 from lamina.vision.training_report import write_training_report
 
 
-def detect_task(data):
-    """'image' for a folder or CSV of images; a SystemExit naming what was found otherwise."""
-    if os.path.isdir(data) and visible_images(data):
-        return "image"
-    if os.path.isfile(data) and data.lower().endswith((".csv", ".tsv")):
-        return "image"
-    raise SystemExit(f"lamina train: cannot tell the task of '{data}': it is not a folder of images "
-                     f"({accepted_extensions()}) or a CSV of image paths and labels. Pass --task.")
-
-
 def run_train(args):
-    task = args.task or detect_task(args.data)
-    if task != "image":
-        raise SystemExit(f"lamina train: --task {task} is not available yet; the tasks are: image.")
     verbose = 0 if args.json else 1
     start = time.perf_counter()
     classifier = ImageClassifier(args.model, weights=_weights(args.weights), image_size=args.image_size,
@@ -42,24 +30,24 @@ def run_train(args):
                             args.validation_split, args.seed, interpolation=classifier.transform.interpolation)
     _say(args, f"{dataset}")
     if args.fine_tune:
-        classifier.fine_tune(dataset, epochs=args.epochs, freeze_epochs=args.freeze_epochs,
-                             learning_rate=args.learning_rate or 2e-3, batch_size=args.batch_size, seed=args.seed,
-                             verbose=verbose)
+        classifier.fine_tune(dataset, epochs=args.epochs or 10, freeze_epochs=args.freeze_epochs,
+                             learning_rate=args.learning_rate or 2e-3, batch_size=args.batch_size or 32,
+                             seed=args.seed, verbose=verbose)
     else:
-        classifier.fit(dataset, epochs=args.epochs, learning_rate=args.learning_rate or 1e-3,
-                       batch_size=args.batch_size, verbose=2 if verbose else 0)
+        classifier.fit(dataset, epochs=args.epochs or 10, learning_rate=args.learning_rate or 1e-3,
+                       batch_size=args.batch_size or 32, verbose=2 if verbose else 0)
     seconds = time.perf_counter() - start
     classifier.save(args.output)
     report_folder = args.report or os.path.splitext(args.output)[0] + "_report"
     evaluation = write_training_report(classifier, dataset, report_folder, seconds)
-    summary = {"model": args.output, "task": task, "backbone": args.model, "classes": dataset.class_names,
+    summary = {"model": args.output, "task": "image", "backbone": args.model, "classes": dataset.class_names,
                "train_images": len(dataset.train), "validation_images": len(dataset.validation),
                "skipped": [path for path, _ in dataset.skipped], "seconds": round(seconds, 2),
                "report": os.path.join(report_folder, "report.html")}
     if evaluation is not None:
         summary.update(validation_accuracy=evaluation["accuracy"], validation_loss=evaluation["loss"],
                        per_class=evaluation["report"].rows())
-    _finish(args, summary, [
+    finish(args, summary, [
         f"Trained in {seconds:.1f} s; saved to {args.output}.",
         *([f"Validation accuracy {evaluation['accuracy']:.3f} on {len(dataset.validation)} images:",
            str(evaluation["report"])] if evaluation is not None else []),
@@ -71,7 +59,7 @@ def run_evaluate(args):
     classifier = _classifier(args.model, "evaluate")
     evaluation = classifier.evaluate(args.data, verbose=0 if args.json else 1)
     report = evaluation["report"]
-    _finish(args, {"model": args.model, "data": args.data, "images": int(report.support.sum()),
+    finish(args, {"model": args.model, "data": args.data, "images": int(report.support.sum()),
                    "accuracy": evaluation["accuracy"], "loss": evaluation["loss"], "per_class": report.rows()},
             [f"{args.model} on {args.data}: accuracy {evaluation['accuracy']:.3f}, loss {evaluation['loss']:.4f}",
              str(report)])
@@ -83,16 +71,10 @@ def run_predict(args):
     missing = [path for path in args.inputs if not os.path.isfile(path)]
     if missing:
         raise SystemExit(f"lamina predict: no such file: {', '.join(missing)}.")
-    probabilities = classifier.predict_proba(args.inputs)
-    top = min(args.top, len(classifier.class_names))
-    results = []
-    for path, row in zip(args.inputs, probabilities):
-        best = np.argsort(-row, kind="stable")[:top]
-        results.append({"input": path, "label": classifier.class_names[best[0]], "probability": float(row[best[0]]),
-                        "top": [{"label": classifier.class_names[i], "probability": float(row[i])} for i in best]})
+    results = ranked(args.inputs, classifier.predict_proba(args.inputs), classifier.class_names, args.top)
     lines = [f"{result['input']}: " + ", ".join(f"{item['label']} {item['probability']:.3f}"
                                                 for item in result["top"]) for result in results]
-    _finish(args, {"model": args.model, "predictions": results}, lines)
+    finish(args, {"model": args.model, "predictions": results}, lines)
     return 0
 
 
@@ -114,7 +96,7 @@ def run_similar(args):
             {"path": path, "similarity": float(score)} for path, score in zip(neighbours, similarity)]})
         lines += [f"Most similar to {query}:"] + [f"  {score:.3f}  {path}" for path, score in zip(neighbours, similarity)]
         lines += [f"  sheet: {sheet}"] if sheet else []
-    _finish(args, {"folder": args.folder, "images": len(files), "results": results}, lines)
+    finish(args, {"folder": args.folder, "images": len(files), "results": results}, lines)
     return 0
 
 
@@ -141,7 +123,7 @@ def run_cluster(args):
         lines.append(f"Against the subfolders as classes: NMI {scores['nmi']:.3f}, ARI {scores['ari']:.3f}")
     if args.output:
         lines.append(f"Map: {args.output}; one sheet per cluster in {os.path.dirname(sheets[0]) or '.'}")
-    _finish(args, summary, lines)
+    finish(args, summary, lines)
     return 0
 
 
@@ -202,6 +184,3 @@ def _say(args, text):
     if not args.json:
         print(text)
 
-
-def _finish(args, summary, lines):
-    print(json.dumps(summary, indent=1) if args.json else "\n".join(lines))
