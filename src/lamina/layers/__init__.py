@@ -3,6 +3,7 @@ from lamina.engine.base_layer import InputSpec, Layer
 from lamina.engine.input_layer import Input, InputLayer
 from lamina.engine.lambda_layer import Lambda
 from lamina.engine.symbolic import SymbolicTensor
+from lamina.layers.audio_augmentation import FrequencyMasking, RandomGain, RandomTimeShift, TimeMasking
 from lamina.layers.conv import (
     AtrousConvolution2D,
     Conv1D,
@@ -86,6 +87,7 @@ from lamina.layers.reshaping import (
     ZeroPadding1D,
     ZeroPadding2D,
 )
+from lamina.layers.spectrogram import MFCC, MelSpectrogram, Spectrogram
 from lamina.layers.text_vectorization import TextVectorization
 from lamina.layers.torch_module import TorchModule, TorchModuleWrapper
 from lamina.layers.wrappers import Bidirectional, TimeDistributed
@@ -94,15 +96,15 @@ __all__ = [
     "Activation", "Add", "AtrousConvolution2D", "Average", "AveragePooling1D", "AveragePooling2D", "AveragePooling3D",
     "AvgPool1D", "AvgPool2D", "AvgPool3D", "BatchNormalization", "Bidirectional", "Concatenate", "Conv1D", "Conv2D",
     "Conv2DTranspose", "Conv3D", "Convolution1D", "Convolution2D", "Convolution3D", "Cropping1D", "Cropping2D",
-    "Dense", "DepthwiseConv2D", "Dot", "Dropout", "Embedding", "Flatten", "GRU", "GaussianDropout", "GaussianNoise",
-    "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D", "GlobalAvgPool1D",
-    "GlobalAvgPool2D", "GlobalAvgPool3D", "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPool3D",
+    "Dense", "DepthwiseConv2D", "Dot", "Dropout", "Embedding", "Flatten", "FrequencyMasking", "GRU",
+    "GaussianDropout", "GaussianNoise", "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D",
+    "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalAvgPool3D", "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPool3D",
     "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D", "Input", "InputLayer", "InputSpec", "LSTM",
-    "Lambda", "Layer", "LayerNormalization", "Masking", "MaxPool1D", "MaxPool2D", "MaxPool3D", "MaxPooling1D",
-    "MaxPooling2D", "MaxPooling3D", "Maximum", "Merge", "Minimum", "Multiply", "Normalization", "Permute",
-    "RepeatVector", "Rescaling", "Reshape", "SeparableConv2D", "SeparableConvolution2D", "SimpleRNN",
-    "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "Subtract", "SymbolicTensor", "TextVectorization",
-    "TimeDistributed", "TimeDistributedDense", "TorchModule", "TorchModuleWrapper", "UpSampling1D", "UpSampling2D",
-    "ZeroPadding1D", "ZeroPadding2D", "add", "average", "concatenate", "dot", "maximum", "merge", "minimum",
-    "multiply", "subtract",
+    "Lambda", "Layer", "LayerNormalization", "MFCC", "Masking", "MaxPool1D", "MaxPool2D", "MaxPool3D", "MaxPooling1D",
+    "MaxPooling2D", "MaxPooling3D", "Maximum", "MelSpectrogram", "Merge", "Minimum", "Multiply", "Normalization",
+    "Permute", "RandomGain", "RandomTimeShift", "RepeatVector", "Rescaling", "Reshape", "SeparableConv2D",
+    "SeparableConvolution2D", "SimpleRNN", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "Spectrogram",
+    "Subtract", "SymbolicTensor", "TextVectorization", "TimeDistributed", "TimeDistributedDense", "TimeMasking",
+    "TorchModule", "TorchModuleWrapper", "UpSampling1D", "UpSampling2D", "ZeroPadding1D", "ZeroPadding2D", "add",
+    "average", "concatenate", "dot", "maximum", "merge", "minimum", "multiply", "subtract",
 ]
