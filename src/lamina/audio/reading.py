@@ -11,7 +11,6 @@ import warnings
 
 import numpy as np
 import soundfile
-from scipy import signal
 
 from lamina.layers.core import check_positive_int
 
@@ -60,6 +59,8 @@ def resample(samples, rate, target_rate):
         "resample", "target_rate", target_rate)
     if rate == target_rate:
         return np.asarray(samples, dtype=np.float32)
+    from scipy import signal  # imported when needed: it takes a third of a second
+
     divisor = math.gcd(rate, target_rate)
     return signal.resample_poly(samples, target_rate // divisor, rate // divisor, axis=-1).astype(np.float32)
 
