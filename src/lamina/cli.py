@@ -42,17 +42,20 @@ def _task_command(name):
 
 
 def _add_train_commands(commands):
-    train = commands.add_parser("train", help="train a classifier on labelled images or texts",
+    train = commands.add_parser("train", help="train a classifier on labelled images, recordings or texts",
                                 description="Train an image classifier (a folder of class folders of images, or a "
-                                            "CSV of path,label rows) or a text classifier (a CSV/TSV of texts and "
-                                            "labels, a file of 'label text' lines, or class folders of .txt files).")
-    train.add_argument("data", help="the labelled images or texts")
+                                            "CSV of path,label rows), an audio classifier (a folder of class "
+                                            "folders of recordings, or --pattern for labels in file names) or a "
+                                            "text classifier (a CSV/TSV of texts and labels, a file of 'label text' "
+                                            "lines, or class folders of .txt files).")
+    train.add_argument("data", help="the labelled images, recordings or texts")
     train.add_argument("-o", "--output", required=True, help="where to write the model (.lamina)")
-    train.add_argument("--task", choices=("image", "text"), default=None, help="the kind of data (default: detected)")
-    train.add_argument("--epochs", type=int, default=None, help="epochs of training (image 10, text 5)")
+    train.add_argument("--task", choices=("image", "audio", "text"), default=None,
+                       help="the kind of data (default: detected)")
+    train.add_argument("--epochs", type=int, default=None, help="epochs of training (image 10, audio 20, text 5)")
     train.add_argument("--learning-rate", type=float, default=None,
                        help="(image 1e-3, 2e-3 with --fine-tune; text 1e-3, 1e-2 for fasttext)")
-    train.add_argument("--batch-size", type=int, default=None, help="samples per batch (image 32, text 50)")
+    train.add_argument("--batch-size", type=int, default=None, help="samples per batch (image and audio 32, text 50)")
     train.add_argument("--validation-split", type=float, default=0.2,
                        help="fraction of each class held out (0.2), when images have no val/ folder")
     train.add_argument("--seed", type=int, default=0, help="seed of the split and the training order (0)")
@@ -66,9 +69,17 @@ def _add_train_commands(commands):
     images.add_argument("--image-size", type=int, default=None, help="the backbone's input side (its default)")
     images.add_argument("--cache", default=None, help="a folder that keeps the frozen backbone's features")
     images.add_argument("--report", default=None, help="the report folder (default: <output>_report)")
+    train.add_argument("--architecture", choices=("cnn", "rnn", "fasttext", "cnn2d", "cnn1d"), default=None,
+                       help="texts: Kim's CNN, a bidirectional GRU, or fastText's bag of bigrams (cnn); recordings: "
+                            "convolutions over the spectrogram as an image, or over time (cnn2d)")
+    recordings = train.add_argument_group("recordings")
+    recordings.add_argument("--sample-rate", type=int, default=16000, help="resample to this rate in Hz (16000)")
+    recordings.add_argument("--duration", type=float, default=1.0, help="seconds per clip, cut or padded (1.0)")
+    recordings.add_argument("--n-mels", type=int, default=64, help="mel bands of the spectrogram (64)")
+    _add_pattern_argument(recordings)
+    recordings.add_argument("--group", default=None,
+                            help="a field of --pattern (e.g. speaker) whose values are held out whole")
     texts = train.add_argument_group("texts")
-    texts.add_argument("--architecture", choices=("cnn", "rnn", "fasttext"), default="cnn",
-                       help="Kim's CNN, a bidirectional GRU, or fastText's bag of bigrams (cnn)")
     texts.add_argument("--vectors", default=None, help="pretrained word vectors: word2vec .bin or text, or GloVe")
     texts.add_argument("--vectors-mode", choices=("static", "non-static", "multichannel"), default="static",
                        help="keep the vectors fixed, train them, or both as Kim's two channels (static)")
@@ -82,14 +93,22 @@ def _add_train_commands(commands):
     evaluate.add_argument("data", help="labelled data as lamina train reads it (images: their val/ part if any)")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     _add_text_file_arguments(evaluate)
+    _add_pattern_argument(evaluate)
     evaluate.set_defaults(func=_task_command("evaluate"))
     predict = commands.add_parser("predict", help="classify images or texts with a model written by lamina train")
     predict.add_argument("model", help="a model written by lamina train")
-    predict.add_argument("inputs", nargs="+", help="image files; for a text model, texts or files of one text per "
-                                                   "line")
+    predict.add_argument("inputs", nargs="+", help="image or audio files; for a text model, texts or files of one "
+                                                   "text per line")
     predict.add_argument("--top", type=int, default=3, help="classes shown per input (3)")
+    predict.add_argument("--heatmap", default=None,
+                         help="audio: an occlusion heatmap over each spectrogram (PNG; name-1.png, ... for several)")
     predict.add_argument("--json", action="store_true", help="print one JSON object")
     predict.set_defaults(func=_task_command("predict"))
+
+
+def _add_pattern_argument(command):
+    command.add_argument("--pattern", default=None,
+                         help="recordings: labels from file names, e.g. '{label}_{speaker}_{n}.wav'")
 
 
 def _add_text_file_arguments(command):

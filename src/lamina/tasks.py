@@ -6,24 +6,29 @@ import json
 import os
 
 from lamina import model_file
+from lamina.audio.reading import EXTENSIONS as AUDIO_FORMATS
 from lamina.vision.data import EXTENSIONS
 
-COMMAND_MODULES = {"image": "lamina.vision.command", "text": "lamina.text.command"}
-MODEL_TASKS = {"image_classifier": "image", "text_classifier": "text"}  # metadata key -> task
+COMMAND_MODULES = {"image": "lamina.vision.command", "text": "lamina.text.command", "audio": "lamina.audio.command"}
+MODEL_TASKS = {"image_classifier": "image", "text_classifier": "text", "audio_classifier": "audio"}  # metadata key
 IMAGE_EXTENSIONS = tuple(f".{extension}" for extension in EXTENSIONS)
+AUDIO_EXTENSIONS = tuple(f".{extension}" for extension in AUDIO_FORMATS)
 
 
 def data_task(path):
-    """'image' for a folder of images or a CSV of image paths; 'text' for a folder of class folders of .txt
-    files, a CSV/TSV of texts, or a file of "label text" lines. A SystemExit names what was found otherwise."""
+    """'image' for a folder of images or a CSV of image paths; 'audio' for a folder of recordings; 'text' for a
+    folder of class folders of .txt files, a CSV/TSV of texts, or a file of "label text" lines. A SystemExit names
+    what was found otherwise."""
     if os.path.isdir(path):
         names = [name.lower() for _, _, files in os.walk(path) for name in files if not name.startswith(".")]
         if any(name.endswith(IMAGE_EXTENSIONS) for name in names):
             return "image"
+        if any(name.endswith(AUDIO_EXTENSIONS) for name in names):
+            return "audio"
         if any(name.endswith(".txt") for name in names):
             return "text"
-        raise SystemExit(f"lamina train: '{path}' holds no images and no .txt files; pass a folder with one "
-                         f"subfolder of images (or of .txt files) per class.")
+        raise SystemExit(f"lamina train: '{path}' holds no images, recordings or .txt files; pass a folder with one "
+                         f"subfolder of images (or recordings, or .txt files) per class.")
     if os.path.isfile(path):
         return "image" if path.lower().endswith((".csv", ".tsv")) and _lists_images(path) else "text"
     raise SystemExit(f"lamina train: no such file or folder: '{path}'.")

@@ -101,8 +101,9 @@ def test_cluster_on_a_trained_classifiers_features(trained, colour_photos, capsy
 def test_errors_name_the_problem(tmp_path, trained):
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "a.md").write_text("text")
-    with pytest.raises(SystemExit, match="lamina train: '.*notes' holds no images and no .txt files; pass a folder "
-                                         "with one subfolder of images \\(or of .txt files\\) per class"):
+    with pytest.raises(SystemExit, match="lamina train: '.*notes' holds no images, recordings or .txt files; pass a "
+                                         "folder with one subfolder of images \\(or recordings, or .txt files\\) per "
+                                         "class"):
         main(["train", str(tmp_path / "notes"), "-o", str(tmp_path / "m.lamina")])
     with pytest.raises(SystemExit, match="lamina predict: no model file at 'missing.lamina'"):
         main(["predict", "missing.lamina", "photo.jpg"])

@@ -8,6 +8,7 @@ import time
 from lamina.predictions import ranked
 from lamina.tasks import finish
 from lamina.text.classifier import TextClassifier, load_model
+from lamina.text.models import ARCHITECTURES
 
 DEFAULT_EPOCHS, DEFAULT_BATCH_SIZE = 5, 50
 
@@ -17,7 +18,11 @@ def run_train(args):
     vectors = args.vectors
     if vectors is not None and not os.path.isfile(vectors):
         raise SystemExit(f"lamina train: no vectors file at '{vectors}'.")
-    classifier = TextClassifier(args.architecture, max_tokens=args.max_tokens, sequence_length=args.sequence_length,
+    architecture = args.architecture or "cnn"
+    if architecture not in ARCHITECTURES:
+        raise SystemExit(f"lamina train: --architecture {architecture} is for recordings; texts take "
+                         f"{', '.join(ARCHITECTURES)}.")
+    classifier = TextClassifier(architecture, max_tokens=args.max_tokens, sequence_length=args.sequence_length,
                                 vectors=vectors, vectors_mode=args.vectors_mode)
     try:
         history = classifier.fit(args.data, epochs=args.epochs or DEFAULT_EPOCHS,
@@ -29,13 +34,13 @@ def run_train(args):
     seconds = time.perf_counter() - start
     classifier.save(args.output)
     logs = {name: values[-1] for name, values in history.history.items()}
-    summary = {"model": args.output, "task": "text", "architecture": args.architecture,
+    summary = {"model": args.output, "task": "text", "architecture": architecture,
                "classes": classifier.class_names, "vocabulary": classifier.vectorize.vocabulary_size(),
                "sequence_length": classifier.vectorize.output_sequence_length, "seconds": round(seconds, 2),
                **{name: float(value) for name, value in logs.items()}}
     if classifier.coverage is not None:
         summary["vectors_coverage"] = classifier.coverage.fraction
-    lines = [f"Trained a {args.architecture} text classifier on {', '.join(classifier.class_names)} in "
+    lines = [f"Trained a {architecture} text classifier on {', '.join(classifier.class_names)} in "
              f"{seconds:.1f} s; saved to {args.output}.",
              f"Vocabulary {summary['vocabulary']:,} tokens, texts cut or padded to {summary['sequence_length']}."]
     if classifier.coverage is not None:
