@@ -4,22 +4,26 @@
 `LAMINA_DATASETS_MIRROR` to a base URL (`https://mirror.example.org/lamina/`, `file:///shared/datasets/`) to
 download every dataset from there instead: the mirror holds the same paths as `FILES`'s keys, i.e. it is a copy of
 a `~/.lamina/datasets` folder. Files from a mirror are checked against the same hashes.
+
+A file whose publisher gives no hash has `file_hash=None` here; its loader checks the contents instead (FSDD: see
+`lamina.datasets.spoken_digits`).
 """
 import os
-from typing import NamedTuple
+from typing import NamedTuple, Optional
 
 from lamina.utils.downloads import get_file
 
 MIRROR_VARIABLE = "LAMINA_DATASETS_MIRROR"
 KERAS_DATASETS = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 CIFAR = "https://www.cs.toronto.edu/~kriz/"
+FSDD = "https://github.com/Jakobovski/free-spoken-digit-dataset/archive/refs/tags/"
 
 
 class RemoteFile(NamedTuple):
-    """A file to download: its URL and its sha256 (64 hex digits) or md5 (32) digest."""
+    """A file to download: its URL and its sha256 (64 hex digits) or md5 (32) digest, or None if none is published."""
 
     url: str
-    file_hash: str
+    file_hash: Optional[str]
 
 
 FILES = {
@@ -47,20 +51,29 @@ FILES = {
         KERAS_DATASETS + "reuters_word_index.json", "4d44cc38712099c9e383dc6e5f11a921"),
     "boston_housing.npz": RemoteFile(
         KERAS_DATASETS + "boston_housing.npz", "f553886a1f8d56431e820c5b82552d9d95cfcb96d1e678153f8839538947dff5"),
+    # The Free Spoken Digit Dataset publishes no hash: spoken_digits checks the recordings and records the sha256
+    # of the first download instead. The name is the one GitHub gives the file when it is downloaded by hand.
+    "free-spoken-digit-dataset-1.0.10.tar.gz": RemoteFile(FSDD + "v1.0.10.tar.gz", None),
 }
 
 
-def fetch(name, fname=None, extract=False):
+def url(name):
+    """The URL the dataset file `name` (a key of FILES) is downloaded from: its own, or the mirror's copy."""
+    mirror = os.environ.get(MIRROR_VARIABLE)
+    return mirror.rstrip("/") + "/" + name if mirror else FILES[name].url
+
+
+def fetch(name, fname=None, extract=False, file_hash=None, force_download=False):
     """The local path of the dataset file `name` (a key of FILES), downloading and verifying it first if needed.
 
     Args:
         name: the file's path under the cache's `datasets` folder, e.g. 'mnist.npz'.
         fname: the name to cache it under instead (the loaders' Keras `path` argument).
         extract: extract the archive (once, from the verified file) and return the extraction folder.
+        file_hash: the hash to check instead of the table's (for a file the table has none for).
+        force_download: download it again even when a verified copy is cached.
     """
-    source = FILES[name]
     subfolder, _, file_name = name.rpartition("/")
-    mirror = os.environ.get(MIRROR_VARIABLE)
-    url = mirror.rstrip("/") + "/" + name if mirror else source.url
-    return get_file(fname or file_name, origin=url, file_hash=source.file_hash, extract=extract,
+    return get_file(fname or file_name, origin=url(name), file_hash=file_hash or FILES[name].file_hash,
+                    extract=extract, force_download=force_download,
                     cache_subdir=os.path.join("datasets", subfolder) if subfolder else "datasets")
