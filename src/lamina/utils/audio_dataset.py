@@ -4,7 +4,6 @@ import os
 import numpy as np
 import torch
 
-from lamina.audio.reading import EXTENSIONS, read_audio
 from lamina.utils.image_dataset import DirectoryDataset, check_directory_arguments, index_directory, split_files
 
 OWNER = "audio_dataset_from_directory"
@@ -33,6 +32,8 @@ def audio_dataset_from_directory(directory, labels="inferred", label_mode="int",
         >>> train, validation = audio_dataset_from_directory("speech_commands", validation_split=0.2,
         ...                                                  subset="both", seed=0, output_sequence_length=16000)
     """
+    from lamina.audio.reading import EXTENSIONS  # lamina.audio imports lamina.utils: imported when called
+
     directory = os.fspath(directory)
     if ragged:
         raise ValueError(f"{OWNER}: ragged=True is not available (torch has no ragged tensors); pass "
@@ -69,6 +70,8 @@ class AudioDirectoryDataset(DirectoryDataset):
 
     def load(self, path):
         """One recording as (samples, channels) float32, at sampling_rate, cut or padded."""
+        from lamina.audio.reading import read_audio
+
         samples, _ = read_audio(path, self.sampling_rate, mono=False)
         if self.output_sequence_length is not None:
             samples = samples[:, :self.output_sequence_length]
