@@ -2,6 +2,8 @@
 import ast
 import pathlib
 import re
+import subprocess
+import sys
 
 SOURCE = pathlib.Path(__file__).parents[1] / "src"
 DESIGN = pathlib.Path(__file__).parents[1] / "docs" / "design.md"
@@ -130,3 +132,17 @@ def test_the_checker_sees_cycles_and_function_level_imports():
     tree = ast.parse("def f():\n    from lamina.models import Model\n")
     node = tree.body[0].body[0]
     assert _imported("lamina.layers.core", node, False, {"lamina.models": None}) == ["lamina.models"]
+
+
+def test_each_application_package_imports_first_in_a_fresh_interpreter():
+    """The static graph above counts a package's own parents as already loaded; importing each application
+    package first, alone, is what catches a cycle through package __init__ files (lamina.utils -> lamina.audio
+    -> lamina.vision -> lamina.preprocessing -> lamina.utils once did)."""
+    packages = ["lamina.vision", "lamina.text", "lamina.audio", "lamina.utils", "lamina.datasets",
+                "lamina.preprocessing", "lamina.explain", "lamina.tasks", "lamina.vision.target_augment"]
+    runs = [subprocess.Popen([sys.executable, "-c", f"import {name}"], stderr=subprocess.PIPE, text=True)
+            for name in packages]
+    errors = [run.communicate()[1] for run in runs]
+    failures = {name: error.strip().splitlines()[-1:] for name, run, error in zip(packages, runs, errors)
+                if run.returncode != 0}
+    assert failures == {}
