@@ -67,7 +67,7 @@ class TargetAugmentation:
             raise ValueError(f"TargetAugmentation: images must be a float tensor (batch, channels, height, width), "
                              f"received {tuple(images.shape)} of {images.dtype}.")
         transforms = self.random_transforms(len(images), images.shape[-1], images.shape[-2], generator)
-        return apply_transforms(self._colour(images, generator), transforms, points, boxes, self.pairs,
+        return apply_transforms(self.colour(images, generator), transforms, points, boxes, self.pairs,
                                 self.min_box_visibility)
 
     def random_transforms(self, batch, width, height, generator=None):
@@ -85,7 +85,8 @@ class TargetAugmentation:
             shifts = shifts + (2 * crop_draw - 1) * room / fractions[:, None]
         return affine_matrices(width, height, flips, angles, zooms, shifts), flips
 
-    def _colour(self, images, generator):
+    def colour(self, images, generator=None):
+        """Brightness, contrast and saturation jitter of images (B, C, H, W), per image; targets are unchanged."""
         if not (self.brightness or self.contrast or self.saturation):
             return images
         factors = 1 + (2 * torch.rand(3, len(images), 1, 1, 1, generator=generator) - 1).to(images) * torch.tensor(
