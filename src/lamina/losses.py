@@ -425,6 +425,9 @@ _FUNCTIONS = {function: cls for cls, function in (
     (SparseCategoricalCrossentropy, sparse_categorical_crossentropy))}
 
 
+BUILT_IN_FUNCTIONS = frozenset(_FUNCTIONS)
+
+
 def get(identifier):
     """A Loss object from a name ('mse', 'binary_crossentropy', ...), a class, a config dict, a Loss or a function
     fn(y_true, y_pred) -> per-sample (or scalar) losses."""

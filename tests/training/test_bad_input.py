@@ -439,3 +439,17 @@ def test_a_diverging_loss_stops_training_with_terminate_on_nan(capsys):
     batch = int(out.split("batch ")[1].split(":")[0])
     assert len(history.history["loss"]) == epoch
     assert model.optimizer.iterations == (epoch - 1) * 10 + batch + 1
+
+
+def test_a_loss_function_of_the_users_own_may_take_targets_shaped_otherwise():
+    """As in Keras: a custom loss reads targets laid out its own way (here (value, weight) pairs for one output)."""
+    def weighted_squared_error(y_true, y_pred):
+        return ((y_pred[:, 0] - y_true[:, 0]) ** 2 * y_true[:, 1]).mean()
+
+    model = regression_model(loss=weighted_squared_error)
+    targets = np.stack([Y[:, 0], np.r_[np.ones(10), np.zeros(10)]], axis=1).astype("float32")
+    model.fit(X, targets, epochs=2, verbose=0)
+    expected = float(((model.predict(X)[:, 0] - Y[:, 0]) ** 2 * targets[:, 1]).mean())
+    assert model.evaluate(X, targets, verbose=0) == pytest.approx(expected, rel=1e-5)
+    with pytest.raises(ValueError, match=r"Target shape \(20, 2\) does not match the shape \(20, 1\)"):
+        regression_model(loss="mse").fit(X, targets, verbose=0)  # a built-in loss is still checked

@@ -107,7 +107,13 @@ def _same_shape(received, expected):
 
 
 def check_target_shape(name, received, expected, loss):
-    """Raises a ValueError when targets of shape `received` cannot meet an output of shape `expected`."""
+    """Raises a ValueError when targets of shape `received` cannot meet an output of shape `expected`.
+
+    A loss function of the user's own (a LossFunctionWrapper) is trusted with any shapes, as in Keras: it may read
+    targets laid out differently from the outputs (a mask beside the values, box encodings).
+    """
+    if type(loss) is losses_module.LossFunctionWrapper and loss.function not in losses_module.BUILT_IN_FUNCTIONS:
+        return
     if _is_sparse_loss(loss):
         fits = _same_shape(received, expected[:-1]) or _same_shape(received, expected[:-1] + (1,))
     else:
