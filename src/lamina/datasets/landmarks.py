@@ -1,0 +1,81 @@
+"""Generated images with known geometry, made on the spot (no download): for trying localization and regression.
+
+- `faces(count)`: 64x64 face-like patterns (an ellipse with two eyes, a nose and a mouth) at random places, sizes
+  and tilts over clutter, with five landmarks: left eye, right eye, nose, left and right mouth corner (the
+  subject's left is on the picture's right, as in facial keypoint datasets; `FACE_PAIRS` swap on a flip).
+- `roads(count)`: 66x200 views of a road that curves by a random amount; the steering angle in degrees is
+  proportional to the curvature (positive: turn right).
+
+Example:
+    >>> from lamina.datasets import landmarks
+    >>> images, points = landmarks.faces(500)      # uint8 (500, 3, 64, 64), float32 (500, 5, 2) pixels (x, y)
+"""
+import math
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+FACE_POINTS = ("left_eye", "right_eye", "nose", "mouth_left", "mouth_right")
+FACE_PAIRS = ((0, 1), (3, 4))
+MAX_ANGLE = 25.0
+
+
+def _clutter(rng, size, lines=6):
+    image = Image.new("RGB", size, tuple(int(value) for value in rng.integers(60, 200, 3)))
+    draw = ImageDraw.Draw(image)
+    for _ in range(lines):
+        ends = [(int(rng.integers(0, size[0])), int(rng.integers(0, size[1]))) for _ in range(2)]
+        draw.line(ends, fill=tuple(int(value) for value in rng.integers(0, 256, 3)), width=1)
+    return image, draw
+
+
+def face(rng, size=64):
+    """One face image (PIL, RGB) and its five landmarks (5, 2) in pixels."""
+    image, draw = _clutter(rng, (size, size))
+    radius = rng.uniform(0.22, 0.32) * size
+    centre = rng.uniform(radius + 2, size - radius - 2, 2)
+    tilt = math.radians(rng.uniform(-20, 20))
+    skin = tuple(int(value) for value in rng.integers(170, 256, 3))
+    draw.ellipse([centre[0] - radius * 0.85, centre[1] - radius, centre[0] + radius * 0.85, centre[1] + radius],
+                 fill=skin)
+    layout = np.array([[0.38, -0.3], [-0.38, -0.3], [0.0, 0.1], [0.3, 0.45], [-0.3, 0.45]]) * radius
+    turn = np.array([[math.cos(tilt), -math.sin(tilt)], [math.sin(tilt), math.cos(tilt)]])
+    points = centre + (layout * [-1, 1]) @ turn.T
+    ink = tuple(int(value) for value in rng.integers(0, 60, 3))
+    dot = max(1.5, radius * 0.09)
+    for x, y in points[:3]:
+        draw.ellipse([x - dot, y - dot, x + dot, y + dot], fill=ink)
+    draw.line([tuple(points[3]), tuple(points[4])], fill=ink, width=max(1, int(dot)))
+    return image, points.astype(np.float32)
+
+
+def faces(count=500, seed=0, size=64):
+    """(images uint8 (count, 3, size, size), landmarks float32 (count, 5, 2) as continuous pixel (x, y))."""
+    rng = np.random.default_rng(seed)
+    pictures, points = zip(*[face(rng, size) for _ in range(count)])
+    return np.stack([np.asarray(picture).transpose(2, 0, 1) for picture in pictures]), np.stack(points)
+
+
+def road(rng, angle, size=(200, 66)):
+    """One road image (PIL, RGB) that curves as a steering angle of `angle` degrees asks."""
+    width, height = size
+    image, draw = _clutter(rng, size, lines=4)
+    curvature = angle / MAX_ANGLE
+    offset = rng.uniform(-0.08, 0.08) * width
+    rows = np.linspace(height, height * 0.25, 24)
+    ahead = (height - rows) / (height * 0.75)
+    centres = width / 2 + offset + curvature * 0.45 * width * ahead ** 2
+    half = 0.32 * width * (1 - 0.7 * ahead) + 2
+    asphalt = tuple(int(value) for value in rng.integers(30, 80, 3))
+    polygon = [(float(c - h), float(r)) for c, h, r in zip(centres, half, rows)] + \
+              [(float(c + h), float(r)) for c, h, r in zip(centres[::-1], half[::-1], rows[::-1])]
+    draw.polygon(polygon, fill=asphalt)
+    draw.line([(float(c), float(r)) for c, r in zip(centres, rows)], fill=(240, 230, 120), width=2)
+    return image
+
+
+def roads(count=500, seed=0, size=(200, 66)):
+    """(images uint8 (count, 3, height, width), steering angles float32 (count,) in degrees)."""
+    rng = np.random.default_rng(seed)
+    angles = rng.uniform(-MAX_ANGLE, MAX_ANGLE, count).astype(np.float32)
+    return np.stack([np.asarray(road(rng, angle, size)).transpose(2, 0, 1) for angle in angles]), angles
