@@ -87,7 +87,7 @@ class Spectrogram(Layer):
         stft = torch.stft(waveforms, self.n_fft, self.hop_length, self.win_length,
                           self.window_values.to(waveforms.dtype), center=self.center, pad_mode=self.pad_mode,
                           return_complex=True)
-        spectrum = stft.abs() if self.power == 1 else torch.view_as_real(stft).square().sum(-1)
+        spectrum = stft.abs() if self.power == 1 else stft.real.square() + stft.imag.square()
         return spectrum.reshape(*leading, *spectrum.shape[-2:])
 
     def _decibels(self, spectrum):
