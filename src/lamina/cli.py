@@ -50,8 +50,9 @@ def _add_train_commands(commands):
                                             "lines, or class folders of .txt files).")
     train.add_argument("data", help="the labelled images, recordings or texts")
     train.add_argument("-o", "--output", required=True, help="where to write the model (.lamina)")
-    train.add_argument("--task", choices=("image", "audio", "text"), default=None,
-                       help="the kind of data (default: detected)")
+    train.add_argument("--task", choices=("image", "audio", "text", "keypoints", "regression"), default=None,
+                       help="the kind of data (default: detected among image, audio and text; keypoints and "
+                            "regression take an annotation CSV and must be named)")
     train.add_argument("--epochs", type=int, default=None, help="epochs of training (image 10, audio 20, text 5)")
     train.add_argument("--learning-rate", type=float, default=None,
                        help="(image 1e-3, 2e-3 with --fine-tune; text 1e-3, 1e-2 for fasttext)")
@@ -69,6 +70,9 @@ def _add_train_commands(commands):
     images.add_argument("--image-size", type=int, default=None, help="the backbone's input side (its default)")
     images.add_argument("--cache", default=None, help="a folder that keeps the frozen backbone's features")
     images.add_argument("--report", default=None, help="the report folder (default: <output>_report)")
+    images.add_argument("--pairs", default=None,
+                        help="keypoints: left-right point pairs swapped by flips, e.g. 0-1,3-4")
+    images.add_argument("--target-column", default=None, help="regression: the CSV column of the number")
     train.add_argument("--architecture", choices=("cnn", "rnn", "fasttext", "cnn2d", "cnn1d"), default=None,
                        help="texts: Kim's CNN, a bidirectional GRU, or fastText's bag of bigrams (cnn); recordings: "
                             "convolutions over the spectrogram as an image, or over time (cnn2d)")
@@ -94,12 +98,15 @@ def _add_train_commands(commands):
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     _add_text_file_arguments(evaluate)
     _add_pattern_argument(evaluate)
+    evaluate.add_argument("--target-column", default=None, help="regression: the CSV column of the number")
     evaluate.set_defaults(func=_task_command("evaluate"))
     predict = commands.add_parser("predict", help="classify images or texts with a model written by lamina train")
     predict.add_argument("model", help="a model written by lamina train")
     predict.add_argument("inputs", nargs="+", help="image or audio files; for a text model, texts or files of one "
                                                    "text per line")
     predict.add_argument("--top", type=int, default=3, help="classes shown per input (3)")
+    predict.add_argument("-o", "--output", default=None,
+                         help="keypoints: the image with its predicted points (PNG; name-1.png, ... for several)")
     predict.add_argument("--heatmap", default=None,
                          help="audio: an occlusion heatmap over each spectrogram (PNG; name-1.png, ... for several)")
     predict.add_argument("--json", action="store_true", help="print one JSON object")
