@@ -5,6 +5,7 @@
   subject's left is on the picture's right, as in facial keypoint datasets; `FACE_PAIRS` swap on a flip).
 - `roads(count)`: 66x200 views of a road that curves by a random amount; the steering angle in degrees is
   proportional to the curvature (positive: turn right).
+- `scenes(count)`: 64x64 images of one to three discs, squares and triangles, with their boxes and classes.
 
 Example:
     >>> from lamina.datasets import landmarks
@@ -79,3 +80,35 @@ def roads(count=500, seed=0, size=(200, 66)):
     rng = np.random.default_rng(seed)
     angles = rng.uniform(-MAX_ANGLE, MAX_ANGLE, count).astype(np.float32)
     return np.stack([np.asarray(road(rng, angle, size)).transpose(2, 0, 1) for angle in angles]), angles
+
+
+SHAPES = ("disc", "square", "triangle")
+
+
+def scenes(count=500, seed=0, size=64, most=3):
+    """(images uint8 (count, 3, size, size), boxes: a list of float32 (M_i, 4) pixel boxes (x_min, y_min, x_max,
+    y_max), labels: a list of int64 (M_i,) indices of SHAPES): 1 to `most` discs, squares or triangles per image,
+    10-20 pixels wide, of random colours and places, on clutter (they may overlap)."""
+    rng = np.random.default_rng(seed)
+    images, boxes, labels = [], [], []
+    for _ in range(count):
+        image, draw = _clutter(rng, (size, size), lines=4)
+        image_boxes, image_labels = [], []
+        for _ in range(int(rng.integers(1, most + 1))):
+            side = rng.uniform(10, 20) * size / 64
+            left, top = rng.uniform(0, size - side, 2)
+            box = [float(left), float(top), float(left + side), float(top + side)]
+            label = int(rng.integers(len(SHAPES)))
+            ink = tuple(int(value) for value in rng.integers(0, 256, 3))
+            if label == 0:
+                draw.ellipse(box, fill=ink)
+            elif label == 1:
+                draw.rectangle(box, fill=ink)
+            else:
+                draw.polygon([(box[0], box[3]), (box[2], box[3]), ((box[0] + box[2]) / 2, box[1])], fill=ink)
+            image_boxes.append(box)
+            image_labels.append(label)
+        images.append(np.asarray(image).transpose(2, 0, 1))
+        boxes.append(np.array(image_boxes, dtype=np.float32))
+        labels.append(np.array(image_labels, dtype=np.int64))
+    return np.stack(images), boxes, labels

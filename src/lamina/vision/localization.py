@@ -241,7 +241,7 @@ class SteeringRegressor(_ImageRegressor):
 
 
 def load_model(path):
-    """The KeypointRegressor or SteeringRegressor saved at `path`."""
+    """The KeypointRegressor, SteeringRegressor or GridDetector saved at `path`."""
     model = load_lamina_model(path, compile=False)
     settings = (model.metadata or {}).get(METADATA_KEY)
     if settings is None:
@@ -249,6 +249,10 @@ def load_model(path):
                          f"saved by KeypointRegressor or SteeringRegressor; load it with lamina.models.load_model.")
     if settings["kind"] == "keypoints":
         regressor = KeypointRegressor(settings["n_points"], model, None, settings["image_size"], settings["pairs"])
+    elif settings["kind"] == "grid":
+        from lamina.vision.grid_detector import GridDetector  # it builds on this module
+
+        regressor = GridDetector(settings["class_names"], settings["image_size"], settings["grid_size"])
     else:
         regressor = SteeringRegressor(model, settings["image_size"])
     regressor.model = model
