@@ -3,10 +3,11 @@ boxes in pixels of each input image, save and load."""
 import numpy as np
 import pytest
 
+from lamina.cli import main
 from lamina.datasets import landmarks
 from lamina.utils import set_random_seed
 from lamina.vision.grid_detector import GridDetector, grid_loss
-from lamina.vision.localization import load_model
+from lamina.vision.localization_files import load_model
 from lamina.vision.target_augment import TargetAugmentation
 
 
@@ -37,6 +38,8 @@ def test_boxes_come_back_in_pixels_of_each_image_and_after_load(detector, tmp_pa
     assert isinstance(loaded, GridDetector) and loaded.class_names == list(landmarks.SHAPES)
     for ours, theirs in zip(loaded.predict(images), found):
         np.testing.assert_array_equal(ours["boxes"], theirs["boxes"])
+    with pytest.raises(SystemExit, match="is a GridDetector, which has no command yet"):
+        main(["predict", str(tmp_path / "shapes.lamina"), str(tmp_path / "shapes.lamina")])
 
 
 def test_the_loss_weighs_occupied_cells_and_errors_are_named():

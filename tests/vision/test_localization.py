@@ -9,8 +9,8 @@ from lamina.datasets import landmarks
 from lamina.layers import BatchNormalization, Conv2D, Flatten, Input, MaxPooling2D
 from lamina.models import Model
 from lamina.utils import set_random_seed
-from lamina.vision.localization import (KeypointRegressor, SteeringRegressor, load_model, masked_squared_error,
-                                        pilotnet)
+from lamina.vision.localization import KeypointRegressor, SteeringRegressor, masked_squared_error, pilotnet
+from lamina.vision.localization_files import load_model
 from lamina.vision.target_augment import TargetAugmentation
 
 

@@ -8,7 +8,8 @@ from PIL import Image
 
 from lamina.cli import main
 from lamina.datasets import landmarks
-from lamina.vision.localization import KeypointRegressor, SteeringRegressor, load_model
+from lamina.vision.localization import KeypointRegressor, SteeringRegressor
+from lamina.vision.localization_files import load_model
 
 
 def run_json(capsys, *arguments):

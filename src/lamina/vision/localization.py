@@ -11,7 +11,7 @@ from PIL import Image
 from lamina import optimizers
 from lamina.applications import imagenet
 from lamina.layers import Conv2D, Dense, Dropout, Flatten, Input, Normalization, Rescaling, Reshape
-from lamina.models import Model, load_model as load_lamina_model
+from lamina.models import Model
 from lamina.utils import Sequence
 from lamina.vision.backbones import build_backbone
 from lamina.vision.localization_metrics import angle_mae, keypoint_rmse, pck
@@ -238,22 +238,3 @@ class SteeringRegressor(_ImageRegressor):
 
     def _settings(self):
         return {}
-
-
-def load_model(path):
-    """The KeypointRegressor, SteeringRegressor or GridDetector saved at `path`."""
-    model = load_lamina_model(path, compile=False)
-    settings = (model.metadata or {}).get(METADATA_KEY)
-    if settings is None:
-        raise ValueError(f"lamina.vision.localization.load_model: '{path}' holds a lamina model but not a regressor "
-                         f"saved by KeypointRegressor or SteeringRegressor; load it with lamina.models.load_model.")
-    if settings["kind"] == "keypoints":
-        regressor = KeypointRegressor(settings["n_points"], model, None, settings["image_size"], settings["pairs"])
-    elif settings["kind"] == "grid":
-        from lamina.vision.grid_detector import GridDetector  # it builds on this module
-
-        regressor = GridDetector(settings["class_names"], settings["image_size"], settings["grid_size"])
-    else:
-        regressor = SteeringRegressor(model, settings["image_size"])
-    regressor.model = model
-    return regressor

@@ -7,7 +7,8 @@ import numpy as np
 
 from lamina.tasks import finish
 from lamina.vision.annotations import read_keypoints_csv, read_regression_csv
-from lamina.vision.localization import KeypointRegressor, SteeringRegressor, load_model
+from lamina.vision.localization import KeypointRegressor, SteeringRegressor
+from lamina.vision.localization_files import load_model
 from lamina.vision.target_pictures import draw_targets
 
 
@@ -46,8 +47,16 @@ def _regressor(args):
     return SteeringRegressor(image_size=size), annotations
 
 
+def _load(path, command):
+    regressor = load_model(path)
+    if not isinstance(regressor, (KeypointRegressor, SteeringRegressor)):
+        raise SystemExit(f"lamina {command}: '{path}' is a {type(regressor).__name__}, which has no command yet; use "
+                         f"it from Python (lamina.vision.localization_files.load_model).")
+    return regressor
+
+
 def run_evaluate(args):
-    regressor = load_model(args.model)
+    regressor = _load(args.model, "evaluate")
     try:
         if isinstance(regressor, KeypointRegressor):
             annotations = read_keypoints_csv(args.data)
@@ -66,7 +75,7 @@ def run_evaluate(args):
 
 
 def run_predict(args):
-    regressor = load_model(args.model)
+    regressor = _load(args.model, "predict")
     missing = [path for path in args.inputs if not os.path.isfile(path)]
     if missing:
         raise SystemExit(f"lamina predict: no such file: {', '.join(missing)}.")
