@@ -14,12 +14,8 @@ from lamina.models import Sequential
 from lamina.layers import Dense
 from lamina.text import load_model
 from lamina.word2vec import KeyedVectors
+from commands import run_json
 
-
-def run_json(capsys, *arguments):
-    capsys.readouterr()
-    assert main([*arguments, "--json"]) == 0
-    return json.loads(capsys.readouterr().out)
 
 
 @pytest.fixture(scope="module")

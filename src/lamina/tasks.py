@@ -73,3 +73,26 @@ def run(command, args):
 def finish(args, summary, lines):
     """Prints a command's result: one JSON object with --json, else the readable lines."""
     print(json.dumps(summary, indent=1) if args.json else "\n".join(lines))
+
+
+def finish_evaluation(args, evaluation, counted):
+    """Prints a classifier's evaluate() result: accuracy, loss and the per-class report; `counted` names the
+    samples in the JSON ('images', 'texts', 'recordings')."""
+    report = evaluation["report"]
+    finish(args, {"model": args.model, "data": args.data, counted: int(report.support.sum()),
+                  "accuracy": evaluation["accuracy"], "loss": evaluation["loss"], "per_class": report.rows()},
+           [f"{args.model} on {args.data}: accuracy {evaluation['accuracy']:.3f}, loss {evaluation['loss']:.4f}",
+            str(report)])
+
+
+def top_classes_line(result):
+    """'input: label 0.931, other 0.052, ...' of one of lamina.predictions.ranked's results."""
+    return f"{result['input']}: " + ", ".join(f"{item['label']} {item['probability']:.3f}" for item in result["top"])
+
+
+def numbered_path(path, number, count):
+    """`path` itself for one output, else path-1.png, path-2.png, ... (number counts from 0)."""
+    if count == 1:
+        return path
+    stem, extension = os.path.splitext(path)
+    return f"{stem}-{number + 1}{extension or '.png'}"

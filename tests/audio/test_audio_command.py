@@ -10,14 +10,10 @@ from PIL import Image
 from lamina import tasks
 from lamina.cli import main
 from lamina.datasets import sounds
+from commands import run_json
 
 ARGUMENTS = ["--sample-rate", "8000", "--n-mels", "32"]
 
-
-def run_json(capsys, *arguments):
-    capsys.readouterr()
-    assert main([*arguments, "--json"]) == 0
-    return json.loads(capsys.readouterr().out)
 
 
 @pytest.fixture(scope="module")

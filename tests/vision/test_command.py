@@ -9,14 +9,10 @@ from PIL import Image
 
 from lamina.cli import main
 from lamina.vision import load_model
+from commands import run_json
 
 BACKBONE = ["--model", "resnet18", "--weights", "none", "--image-size", "32"]
 
-
-def run_json(capsys, *arguments):
-    capsys.readouterr()
-    assert main([*arguments, "--json"]) == 0
-    return json.loads(capsys.readouterr().out)
 
 
 @pytest.fixture(scope="module")

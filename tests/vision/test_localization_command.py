@@ -1,6 +1,5 @@
 """`lamina train CSV --task keypoints|regression`, `lamina evaluate` and `lamina predict` (JSON points or values,
 points drawn with -o) on generated faces and roads written to disk with their annotation CSVs."""
-import json
 
 import numpy as np
 import pytest
@@ -10,12 +9,8 @@ from lamina.cli import main
 from lamina.datasets import landmarks
 from lamina.vision.localization import KeypointRegressor, SteeringRegressor
 from lamina.vision.localization_files import load_model
+from commands import run_json
 
-
-def run_json(capsys, *arguments):
-    capsys.readouterr()
-    assert main([*arguments, "--json"]) == 0
-    return json.loads(capsys.readouterr().out)
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,8 @@ normalization, SpecAugment masks (training only), then convolutions. The spectro
 device, so the saved file needs nothing else: `load_model(path).predict("clip.wav")`.
 """
 import numpy as np
-import torch
 
-from lamina import losses, optimizers
+from lamina import optimizers
 from lamina.audio.data import grouped_validation_mask, labelled_recordings
 from lamina.audio.explain import spectrogram_heatmap, spectrogram_picture
 from lamina.audio.reading import fit_length, read_clips
@@ -16,10 +15,11 @@ from lamina.identifiers import check_choice
 from lamina.layers import (BatchNormalization, Conv1D, Conv2D, Dense, Dropout, FrequencyMasking,
                            GlobalAveragePooling1D, GlobalAveragePooling2D, Input, MaxPooling1D, MaxPooling2D,
                            MelSpectrogram, Permute, RandomGain, RandomTimeShift, Reshape, TimeMasking)
-from lamina.models import Model, load_model as load_lamina_model
+from lamina.models import Model
+from lamina.models.loading import load_with_metadata
 from lamina.predictions import top_predictions
-from lamina.vision.data import validation_mask
-from lamina.vision.interpretation import class_report
+from lamina.vision.data import natural_order, validation_mask
+from lamina.vision.interpretation import class_evaluation, class_indices
 
 METADATA_KEY = "audio_classifier"
 ARCHITECTURES = ("cnn2d", "cnn1d")
@@ -115,11 +115,11 @@ class AudioClassifier:
             The History (loss, accuracy, val_loss, val_accuracy per epoch).
         """
         clips, labels, groups = self._labelled_clips(data, labels, pattern, group, "fit")
-        class_names = sorted({str(label) for label in labels}, key=_natural)
+        class_names = sorted({str(label) for label in labels}, key=natural_order)
         if len(class_names) < 2:
             raise ValueError(f"AudioClassifier.fit: the labels hold {len(class_names)} class ({class_names}); a "
                              f"classifier needs at least 2.")
-        indices = np.array([class_names.index(str(label)) for label in labels])
+        indices = class_indices(labels, class_names, "AudioClassifier.fit")
         if groups is not None:
             held_out = grouped_validation_mask(groups, validation_split, seed)
         else:
@@ -187,16 +187,8 @@ class AudioClassifier:
         """{'loss', 'accuracy', 'report', 'probabilities'} on labelled recordings (as `fit` takes them)."""
         self._require_model("evaluate")
         clips, labels, _ = self._labelled_clips(data, labels, pattern, None, "evaluate")
-        unknown = sorted({str(label) for label in labels} - set(self.class_names))
-        if unknown:
-            raise ValueError(f"AudioClassifier.evaluate: labels {unknown} are not among the classes the model was "
-                             f"trained on: {self.class_names}.")
-        truth = np.array([self.class_names.index(str(label)) for label in labels])
-        probabilities = self.model.predict(clips, batch_size=batch_size)
-        loss = losses.sparse_categorical_crossentropy(torch.as_tensor(truth), torch.as_tensor(probabilities))
-        report = class_report(truth, probabilities.argmax(axis=1), self.class_names)
-        return {"loss": float(loss.double().mean()), "accuracy": report.accuracy, "report": report,
-                "probabilities": probabilities}
+        truth = class_indices(labels, self.class_names, "AudioClassifier.evaluate")
+        return class_evaluation(truth, self.model.predict(clips, batch_size=batch_size), self.class_names)
 
     def spectrogram(self, recording):
         """The model's log-mel spectrogram (1, mels, frames) of one recording (a path or a waveform)."""
@@ -227,18 +219,10 @@ class AudioClassifier:
                              f"load one with lamina.audio.load_model(path).")
 
 
-def _natural(label):
-    """Integer labels in numeric order ('2' before '10'), then the others alphabetically."""
-    return (0, int(label), "") if label.lstrip("-").isdigit() else (1, 0, label)
-
-
 def load_model(path):
     """The AudioClassifier saved at `path` by AudioClassifier.save."""
-    model = load_lamina_model(path, compile=False)
-    settings = (model.metadata or {}).get(METADATA_KEY)
-    if settings is None:
-        raise ValueError(f"lamina.audio.load_model: '{path}' holds a lamina model but not an AudioClassifier (no "
-                         f"class names or clip settings); load it with lamina.models.load_model.")
+    model, settings = load_with_metadata(path, METADATA_KEY, "lamina.audio.load_model",
+                                         "an AudioClassifier (no class names or clip settings)")
     classifier = AudioClassifier(settings["architecture"], settings["sample_rate"], settings["duration"],
                                  settings["n_mels"], settings["n_fft"], settings["hop_length"], settings["augment"])
     classifier._set_model(model, settings["class_names"])

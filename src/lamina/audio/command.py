@@ -7,7 +7,7 @@ import time
 
 from lamina.audio.classifier import ARCHITECTURES, AudioClassifier, load_model
 from lamina.predictions import ranked
-from lamina.tasks import finish
+from lamina.tasks import finish, finish_evaluation, numbered_path, top_classes_line
 
 DEFAULT_EPOCHS, DEFAULT_BATCH_SIZE = 20, 32
 
@@ -48,11 +48,7 @@ def run_evaluate(args):
         evaluation = classifier.evaluate(args.data, pattern=args.pattern)
     except (ValueError, TypeError) as error:
         raise SystemExit(f"lamina evaluate: {error}") from None
-    report = evaluation["report"]
-    finish(args, {"model": args.model, "data": args.data, "recordings": int(report.support.sum()),
-                  "accuracy": evaluation["accuracy"], "loss": evaluation["loss"], "per_class": report.rows()},
-           [f"{args.model} on {args.data}: accuracy {evaluation['accuracy']:.3f}, loss {evaluation['loss']:.4f}",
-            str(report)])
+    finish_evaluation(args, evaluation, "recordings")
     return 0
 
 
@@ -62,14 +58,11 @@ def run_predict(args):
     if missing:
         raise SystemExit(f"lamina predict: no such file: {', '.join(missing)}.")
     results = ranked(args.inputs, classifier.predict_proba(args.inputs), classifier.class_names, args.top)
-    lines = [f"{result['input']}: " + ", ".join(f"{item['label']} {item['probability']:.3f}"
-                                                for item in result["top"]) for result in results]
+    lines = [top_classes_line(result) for result in results]
     if args.heatmap:
-        stem, extension = os.path.splitext(args.heatmap)
         for number, result in enumerate(results):
-            path = args.heatmap if len(results) == 1 else f"{stem}-{number + 1}{extension or '.png'}"
-            classifier.explain(result["input"], path)
-            result["heatmap"] = path
-            lines.append(f"  heatmap of {result['input']}: {path}")
+            result["heatmap"] = numbered_path(args.heatmap, number, len(results))
+            classifier.explain(result["input"], result["heatmap"])
+            lines.append(f"  heatmap of {result['input']}: {result['heatmap']}")
     finish(args, {"model": args.model, "predictions": results}, lines)
     return 0

@@ -9,6 +9,18 @@ from lamina.serialization import get_registered_objects
 from lamina.training.compile_config import compile_arguments
 
 
+def load_with_metadata(path, key, owner, kind):
+    """(model, settings): the uncompiled model saved at `path` and its metadata[key], which an application
+    (ImageClassifier, TextClassifier, ...) wrote there; a ValueError from `owner` when the file has none, saying it
+    holds a lamina model but not `kind`."""
+    model = load_model(path, compile=False)
+    settings = (model.metadata or {}).get(key)
+    if settings is None:
+        raise ValueError(f"{owner}: '{path}' holds a lamina model but not {kind}; load it with "
+                         f"lamina.models.load_model.")
+    return model, settings
+
+
 def load_model(path, custom_objects=None, compile=True, safe_mode=True):
     """Rebuilds a model saved with model.save(): architecture, weights, and (with compile=True) its compile
     settings and optimizer state, so training continues where it stopped.

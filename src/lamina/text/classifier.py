@@ -7,20 +7,20 @@ the vocabulary and the class names, so `load_model(path).predict(["a fine film"]
 """
 import os
 
-import numpy as np
-import torch
+import torch.nn.functional as F
 
-from lamina import losses, optimizers
+from lamina import optimizers
 from lamina.identifiers import check_choice
 from lamina.layers import Input, TextVectorization
-from lamina.models import Model, load_model as load_lamina_model
+from lamina.models import Model
+from lamina.models.loading import load_with_metadata
 from lamina.predictions import top_predictions
 from lamina.text.data import read_labelled_texts
 from lamina.text.explain import token_occlusion
 from lamina.text.models import ARCHITECTURES, text_model
 from lamina.text.vectors import pretrained_embedding
 from lamina.vision.data import validation_mask
-from lamina.vision.interpretation import class_report
+from lamina.vision.interpretation import class_evaluation, class_indices
 
 METADATA_KEY = "text_classifier"
 VECTOR_MODES = ("static", "non-static", "multichannel")  # Kim's CNN-static, CNN-non-static, CNN-multichannel
@@ -64,10 +64,14 @@ class TextClassifier:
 
     # ---------------------------------------------------------------- building
     def _build(self, texts, class_names):
-        self.vectorize = TextVectorization(max_tokens=self.max_tokens, ngrams=self.ngrams, name="vectorize")
+        """Adapts the vectorizer to the training texts, builds the model, and returns the texts' ids."""
+        self.vectorize = TextVectorization(max_tokens=self.max_tokens, ngrams=self.ngrams,
+                                           output_sequence_length=self.sequence_length, name="vectorize")
         self.vectorize.adapt(texts)
-        length = self.sequence_length or self._longest(texts)
+        ids = self.vectorize(texts)  # without a sequence_length: padded to the longest text
+        length = self.sequence_length or self._length(ids.shape[1])
         self.vectorize.output_sequence_length = length
+        ids = F.pad(ids[:, :length], (0, length - min(ids.shape[1], length)))
         options = dict(self.model_options)
         if self.vectors is not None:
             options["embedding"] = self._pretrained_embedding()
@@ -76,10 +80,11 @@ class TextClassifier:
         texts_input = Input(shape=(1,), dtype="string", name="text")
         self._set_model(Model(texts_input, self.classifier(self.vectorize(texts_input)),
                               name=f"text_{self.architecture}_classifier"), class_names)
+        return ids
 
-    def _longest(self, texts):
+    def _length(self, longest):
+        """The default sequence length: the longest training text's, at least the widest filter, at most 200."""
         widest = max(self.model_options.get("filter_widths", (3, 4, 5))) if self.architecture == "cnn" else 1
-        longest = max(len(self.vectorize.tokens(text)) for text in texts)
         return int(min(max(longest, widest), LONGEST))
 
     def _pretrained_embedding(self):
@@ -118,11 +123,11 @@ class TextClassifier:
         if len(class_names) < 2:
             raise ValueError(f"TextClassifier.fit: the labels hold {len(class_names)} class ({class_names}); a "
                              f"classifier needs at least 2.")
-        indices = np.array([class_names.index(str(label)) for label in labels])
+        indices = class_indices(labels, class_names, "TextClassifier.fit")
         held_out = validation_mask([str(position) for position in range(len(texts))], indices, validation_split,
                                    seed)
         train = [text for text, out in zip(texts, held_out) if not out]
-        self._build(train, class_names)
+        train_ids = self._build(train, class_names)
         validation = None
         if held_out.any():
             validation = (self.vectorize([text for text, out in zip(texts, held_out) if out]), indices[held_out])
@@ -130,7 +135,7 @@ class TextClassifier:
             learning_rate = 1e-2 if self.architecture == "fasttext" else 1e-3
         self.classifier.compile(optimizer=optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy",
                                 metrics=["accuracy"])
-        self.history = self.classifier.fit(self.vectorize(train), indices[~held_out], batch_size=batch_size,
+        self.history = self.classifier.fit(train_ids, indices[~held_out], batch_size=batch_size,
                                            epochs=epochs, validation_data=validation, verbose=verbose)
         return self.history
 
@@ -148,16 +153,8 @@ class TextClassifier:
         """{'loss', 'accuracy', 'report', 'probabilities'} on labelled texts (a list with `labels`, or a file or
         folder as `fit` reads them); 'report' holds per-class precision, recall and the confusion matrix."""
         texts, labels = labelled_texts(texts, labels, "evaluate", **file_options)
-        unknown = sorted({str(label) for label in labels} - set(self.class_names))
-        if unknown:
-            raise ValueError(f"TextClassifier.evaluate: labels {unknown} are not among the classes the model was "
-                             f"trained on: {self.class_names}.")
-        truth = np.array([self.class_names.index(str(label)) for label in labels])
-        probabilities = self.predict_proba(texts, batch_size)
-        loss = losses.sparse_categorical_crossentropy(torch.as_tensor(truth), torch.as_tensor(probabilities))
-        report = class_report(truth, probabilities.argmax(axis=1), self.class_names)
-        return {"loss": float(loss.double().mean()), "accuracy": report.accuracy, "report": report,
-                "probabilities": probabilities}
+        truth = class_indices(labels, self.class_names, "TextClassifier.evaluate")
+        return class_evaluation(truth, self.predict_proba(texts, batch_size), self.class_names)
 
     def explain(self, text, target=None):
         """Each token's importance for the prediction on one string (lamina.text.token_occlusion)."""
@@ -210,11 +207,8 @@ def _strings(texts, method):
 
 def load_model(path):
     """The TextClassifier saved at `path` by TextClassifier.save."""
-    model = load_lamina_model(path, compile=False)
-    settings = (model.metadata or {}).get(METADATA_KEY)
-    if settings is None:
-        raise ValueError(f"lamina.text.load_model: '{path}' holds a lamina model but not a TextClassifier (no "
-                         f"class names); load it with lamina.models.load_model.")
+    model, settings = load_with_metadata(path, METADATA_KEY, "lamina.text.load_model",
+                                         "a TextClassifier (no class names)")
     classifier = TextClassifier(settings["architecture"])
     classifier._set_model(model, settings["class_names"])
     return classifier

@@ -6,7 +6,7 @@ import os
 import time
 
 from lamina.predictions import ranked
-from lamina.tasks import finish
+from lamina.tasks import finish, finish_evaluation
 from lamina.text.classifier import TextClassifier, load_model
 from lamina.text.models import ARCHITECTURES
 
@@ -57,11 +57,7 @@ def run_evaluate(args):
         evaluation = classifier.evaluate(args.data, **_file_options(args))
     except (ValueError, TypeError) as error:
         raise SystemExit(f"lamina evaluate: {error}") from None
-    report = evaluation["report"]
-    finish(args, {"model": args.model, "data": args.data, "texts": int(report.support.sum()),
-                   "accuracy": evaluation["accuracy"], "loss": evaluation["loss"], "per_class": report.rows()},
-            [f"{args.model} on {args.data}: accuracy {evaluation['accuracy']:.3f}, loss {evaluation['loss']:.4f}",
-             str(report)])
+    finish_evaluation(args, evaluation, "texts")
     return 0
 
 

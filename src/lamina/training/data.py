@@ -182,8 +182,9 @@ class ArrayData:
             for index in batches:  # the common case, without structure walks (the step of a small model is ~50 us)
                 yield x[index], y[index], None
             return
+        on_host = any(isinstance(leaf, np.ndarray) for leaf in flatten(x))  # strings, indexed on the host
         for index in batches:
-            host_index = index.cpu().numpy() if isinstance(index, torch.Tensor) else index  # for string arrays
+            host_index = index.cpu().numpy() if on_host and isinstance(index, torch.Tensor) else index
             yield (map_structure(lambda t: t[host_index if isinstance(t, np.ndarray) else index], x),
                    None if y is None else map_structure(lambda t: t[index], y),
                    None if sample_weight is None else sample_weight[index])

@@ -1,10 +1,9 @@
 """audio_dataset_from_directory: batches of (waveforms, labels) read from recordings, one subfolder per class."""
 import os
 
-import numpy as np
 import torch
 
-from lamina.utils.image_dataset import DirectoryDataset, check_directory_arguments, index_directory, split_files
+from lamina.utils.image_dataset import DirectoryDataset, directory_datasets
 
 OWNER = "audio_dataset_from_directory"
 
@@ -34,30 +33,16 @@ def audio_dataset_from_directory(directory, labels="inferred", label_mode="int",
     """
     from lamina.audio.reading import EXTENSIONS  # lamina.audio imports lamina.utils: imported when called
 
-    directory = os.fspath(directory)
     if ragged:
         raise ValueError(f"{OWNER}: ragged=True is not available (torch has no ragged tensors); pass "
                          f"output_sequence_length, or leave it None to pad each batch to its longest recording.")
-    check_directory_arguments(OWNER, labels, label_mode, class_names, validation_split, subset, shuffle, seed)
-    if labels is None or label_mode is None:
-        labels, label_mode = None, None
-    if seed is None:
-        seed = np.random.randint(1e6)
-    file_paths, file_labels, class_names = index_directory(directory, labels, class_names, shuffle, seed,
-                                                           follow_links, verbose, EXTENSIONS, OWNER, "audio")
-    if label_mode == "binary" and len(class_names) != 2:
-        raise ValueError(f"{OWNER}: label_mode='binary' needs exactly 2 classes, found {len(class_names)}: "
-                         f"{class_names}. Use label_mode='categorical' or 'int'.")
-    subsets = ("training", "validation") if subset == "both" else (subset,)
-    datasets = []
-    for name in subsets:
-        paths, part_labels = split_files(file_paths, file_labels, validation_split, name, verbose)
-        if not paths:
-            raise ValueError(f"No {name + ' ' if name else ''}audio files found in {directory!r}. Allowed "
-                             f"formats: {', '.join('.' + extension for extension in EXTENSIONS)}.")
-        datasets.append(AudioDirectoryDataset(paths, part_labels, label_mode, class_names, batch_size, sampling_rate,
-                                              output_sequence_length, shuffle and name != "validation", seed))
-    return datasets if subset == "both" else datasets[0]
+
+    def make_dataset(paths, part_labels, label_mode, class_names, shuffle, seed):
+        return AudioDirectoryDataset(paths, part_labels, label_mode, class_names, batch_size, sampling_rate,
+                                     output_sequence_length, shuffle, seed)
+
+    return directory_datasets(OWNER, "audio", EXTENSIONS, make_dataset, os.fspath(directory), labels, label_mode,
+                              class_names, shuffle, seed, validation_split, subset, follow_links, verbose)
 
 
 class AudioDirectoryDataset(DirectoryDataset):

@@ -147,6 +147,33 @@ def index_directory(directory, labels, class_names, shuffle, seed, follow_links=
     return file_paths, file_labels, folders
 
 
+def directory_datasets(owner, kind, formats, make_dataset, directory, labels, label_mode, class_names, shuffle, seed,
+                       validation_split, subset, follow_links, verbose):
+    """What text_ and audio_dataset_from_directory share: the arguments checked, the files listed, labelled,
+    shuffled and split as Keras does, and `make_dataset(paths, labels, label_mode, class_names, shuffle, seed)`
+    called for the subset asked (a list of two for subset='both')."""
+    check_directory_arguments(owner, labels, label_mode, class_names, validation_split, subset, shuffle, seed)
+    if labels is None or label_mode is None:
+        labels, label_mode = None, None
+    if seed is None:
+        seed = np.random.randint(1e6)
+    file_paths, file_labels, class_names = index_directory(directory, labels, class_names, shuffle, seed,
+                                                           follow_links, verbose, formats, owner, kind)
+    if label_mode == "binary" and len(class_names) != 2:
+        raise ValueError(f"{owner}: label_mode='binary' needs exactly 2 classes, found {len(class_names)}: "
+                         f"{class_names}. Use label_mode='categorical' or 'int'.")
+    datasets = []
+    for name in ("training", "validation") if subset == "both" else (subset,):
+        paths, part_labels = split_files(file_paths, file_labels, validation_split, name, verbose)
+        if not paths:
+            allowed = ", ".join("." + extension for extension in formats)
+            raise ValueError(f"No {name + ' ' if name else ''}{kind} files found in {directory!r}. Allowed "
+                             f"format{'s' if len(formats) > 1 else ''}: {allowed}.")
+        datasets.append(make_dataset(paths, part_labels, label_mode, class_names, shuffle and name != "validation",
+                                     seed))
+    return datasets if subset == "both" else datasets[0]
+
+
 def split_files(file_paths, labels, validation_split, subset, verbose=True):
     """The training part (all but the last fraction) or the validation part (the last fraction)."""
     if not validation_split:

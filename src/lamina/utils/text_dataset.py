@@ -3,7 +3,7 @@ import os
 
 import numpy as np
 
-from lamina.utils.image_dataset import DirectoryDataset, check_directory_arguments, index_directory, split_files
+from lamina.utils.image_dataset import DirectoryDataset, directory_datasets
 
 OWNER = "text_dataset_from_directory"
 
@@ -35,27 +35,11 @@ def text_dataset_from_directory(directory, labels="inferred", label_mode="int", 
         ...                                                 subset="both", seed=1337)
         >>> vectorize.adapt(train)            # TextVectorization takes (texts, labels) batches
     """
-    directory = os.fspath(directory)
-    check_directory_arguments(OWNER, labels, label_mode, class_names, validation_split, subset, shuffle, seed)
-    if labels is None or label_mode is None:
-        labels, label_mode = None, None
-    if seed is None:
-        seed = np.random.randint(1e6)
-    file_paths, file_labels, class_names = index_directory(directory, labels, class_names, shuffle, seed,
-                                                           follow_links, verbose, ("txt",), OWNER, "text")
-    if label_mode == "binary" and len(class_names) != 2:
-        raise ValueError(f"{OWNER}: label_mode='binary' needs exactly 2 classes, found {len(class_names)}: "
-                         f"{class_names}. Use label_mode='categorical' or 'int'.")
-    subsets = ("training", "validation") if subset == "both" else (subset,)
-    datasets = []
-    for name in subsets:
-        paths, part_labels = split_files(file_paths, file_labels, validation_split, name, verbose)
-        if not paths:
-            raise ValueError(f"No {name + ' ' if name else ''}text files found in {directory!r}. Allowed format: "
-                             f".txt.")
-        datasets.append(TextDirectoryDataset(paths, part_labels, label_mode, class_names, batch_size, max_length,
-                                             shuffle and name != "validation", seed))
-    return datasets if subset == "both" else datasets[0]
+    def make_dataset(paths, part_labels, label_mode, class_names, shuffle, seed):
+        return TextDirectoryDataset(paths, part_labels, label_mode, class_names, batch_size, max_length, shuffle, seed)
+
+    return directory_datasets(OWNER, "text", ("txt",), make_dataset, os.fspath(directory), labels, label_mode,
+                              class_names, shuffle, seed, validation_split, subset, follow_links, verbose)
 
 
 class TextDirectoryDataset(DirectoryDataset):

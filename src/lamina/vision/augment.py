@@ -90,12 +90,8 @@ class Augmentation:
 
     def apply(self, images, parameters):
         """`images` (float, batch, 3, height, width, 0-255) changed by the parameters from `draw`."""
-        images = geometry(images, parameters)
-        for name, adjust in (("brightness", _brightness), ("contrast", _contrast), ("saturation", _saturation)):
-            if getattr(self, name):
-                factors = parameters[name].to(images.device, images.dtype).view(-1, 1, 1, 1)
-                images = adjust(images, factors).clamp_(0, 255)
-        return images
+        used = {name: parameters[name] for name in ("brightness", "contrast", "saturation") if getattr(self, name)}
+        return adjust_colours(geometry(images, parameters), used)
 
 
 def _between(uniform, low, high):
@@ -124,6 +120,16 @@ def geometry(images, parameters):
     identity = torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], dtype=torch.float64)
     return affine_transform(images, [None if torch.equal(matrix, identity) else matrix.numpy()
                                      for matrix in matrices], fill_mode="reflect")
+
+
+def adjust_colours(images, factors, value_range=255.0):
+    """torchvision's adjust_brightness, adjust_contrast and adjust_saturation, in that order, with one factor per
+    sample for each name in `factors` ('brightness', 'contrast', 'saturation'), clipped to [0, value_range]."""
+    for name, adjust in (("brightness", _brightness), ("contrast", _contrast), ("saturation", _saturation)):
+        if name in factors:
+            images = adjust(images, factors[name].to(images.device, images.dtype).view(-1, 1, 1, 1))
+            images = images.clamp_(0, value_range)
+    return images
 
 
 def _gray(images):

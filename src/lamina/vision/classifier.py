@@ -9,17 +9,18 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from lamina import config, losses, optimizers
+from lamina import config, optimizers
 from lamina.applications import imagenet
 from lamina.layers import Dense, Dropout, Input, Normalization
-from lamina.models import Model, load_model as load_lamina_model
+from lamina.models import Model
+from lamina.models.loading import load_with_metadata
 from lamina.predictions import top_predictions
 from lamina.vision import fine_tuning
 from lamina.vision.fine_tuning import model_data_format
 from lamina.vision.backbones import build_backbone, default_transform
 from lamina.vision.data import ImageDataset, ImageFiles, image_dataset
 from lamina.vision.feature_cache import FeatureCache, backbone_key
-from lamina.vision.interpretation import class_report
+from lamina.vision.interpretation import class_evaluation
 from lamina.vision.loading import ImageTransform
 from lamina.vision.pictures import as_image
 
@@ -157,11 +158,8 @@ class ImageClassifier:
         else all of it (or the ImageFiles given). 'report' is a lamina.vision.interpretation.ClassReport
         (per-class precision, recall and the confusion matrix); 'probabilities' is (images, classes)."""
         files = self.labelled_files(data)
-        probabilities = predicted(self.model, files, batch_size, verbose, "evaluate")
-        loss = losses.sparse_categorical_crossentropy(torch.as_tensor(files.labels), torch.as_tensor(probabilities))
-        report = class_report(files.labels, probabilities.argmax(axis=1), self.class_names)
-        return {"loss": float(loss.double().mean()), "accuracy": report.accuracy, "report": report,
-                "probabilities": probabilities}
+        return class_evaluation(files.labels, predicted(self.model, files, batch_size, verbose, "evaluate"),
+                                self.class_names)
 
     def labelled_files(self, data):
         """The ImageFiles to evaluate in `data` (an ImageFiles as is; a folder's val/ part, else all of it)."""
@@ -264,11 +262,8 @@ def predicted(model, batches, batch_size, verbose, description):
 
 def load_model(path):
     """The ImageClassifier saved at `path` by ImageClassifier.save."""
-    model = load_lamina_model(path, compile=False)
-    settings = (model.metadata or {}).get(METADATA_KEY)
-    if settings is None:
-        raise ValueError(f"lamina.vision.load_model: '{path}' holds a lamina model but not an ImageClassifier "
-                         f"(no class names or image transform); load it with lamina.models.load_model.")
+    model, settings = load_with_metadata(path, METADATA_KEY, "lamina.vision.load_model",
+                                         "an ImageClassifier (no class names or image transform)")
     classifier = ImageClassifier.__new__(ImageClassifier)
     classifier.backbone_name, classifier.weights, classifier.given_backbone = settings["backbone"], None, None
     classifier.dropout, classifier.data_format = settings["dropout"], settings["data_format"]

@@ -9,7 +9,7 @@ import numpy as np
 
 from lamina import config
 from lamina.predictions import ranked
-from lamina.tasks import finish
+from lamina.tasks import finish, finish_evaluation, numbered_path, top_classes_line
 
 from lamina.vision import pictures
 from lamina.vision.backbones import build_backbone, default_transform
@@ -57,12 +57,7 @@ def run_train(args):
 
 def run_evaluate(args):
     classifier = _classifier(args.model, "evaluate")
-    evaluation = classifier.evaluate(args.data, verbose=0 if args.json else 1)
-    report = evaluation["report"]
-    finish(args, {"model": args.model, "data": args.data, "images": int(report.support.sum()),
-                   "accuracy": evaluation["accuracy"], "loss": evaluation["loss"], "per_class": report.rows()},
-            [f"{args.model} on {args.data}: accuracy {evaluation['accuracy']:.3f}, loss {evaluation['loss']:.4f}",
-             str(report)])
+    finish_evaluation(args, classifier.evaluate(args.data, verbose=0 if args.json else 1), "images")
     return 0
 
 
@@ -72,9 +67,7 @@ def run_predict(args):
     if missing:
         raise SystemExit(f"lamina predict: no such file: {', '.join(missing)}.")
     results = ranked(args.inputs, classifier.predict_proba(args.inputs), classifier.class_names, args.top)
-    lines = [f"{result['input']}: " + ", ".join(f"{item['label']} {item['probability']:.3f}"
-                                                for item in result["top"]) for result in results]
-    finish(args, {"model": args.model, "predictions": results}, lines)
+    finish(args, {"model": args.model, "predictions": results}, [top_classes_line(result) for result in results])
     return 0
 
 
@@ -88,8 +81,7 @@ def run_similar(args):
     for number, (query, neighbours, similarity) in enumerate(zip(args.queries, ids, scores)):
         sheet = None
         if args.output:
-            stem, extension = os.path.splitext(args.output)
-            sheet = args.output if len(args.queries) == 1 else f"{stem}-{number + 1}{extension or '.png'}"
+            sheet = numbered_path(args.output, number, len(args.queries))
             pictures.contact_sheet(query, list(neighbours), similarity, sheet,
                                    names=[os.path.basename(path) for path in neighbours])
         results.append({"query": query, "sheet": sheet, "neighbours": [

@@ -287,13 +287,13 @@ def _csv_rows(path, class_names):
     if not rows:
         raise ValueError(f"image_dataset: {path!r} has no (path, label) rows.")
     labels = [row[1].strip() for _, row in rows]
-    names = sorted(set(labels), key=_natural) if class_names is None else list(class_names)
+    names = sorted(set(labels), key=natural_order) if class_names is None else list(class_names)
     index = {name: position for position, name in enumerate(names)}
     kept = [(row[0].strip(), label) for (_, row), label in zip(rows, labels) if label in index]
     return [file for file, _ in kept], np.array([index[label] for _, label in kept], dtype=np.int64), names
 
 
-def _natural(label):
+def natural_order(label):
     """Integer labels in numeric order ('2' before '10'), then the others alphabetically."""
     return (0, int(label), "") if label.lstrip("-").isdigit() else (1, 0, label)
 

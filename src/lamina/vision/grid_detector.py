@@ -40,7 +40,7 @@ class GridDetector(_ImageRegressor):
         class_names: the classes, in label order.
         image_size: images are resized to this square side; a multiple of grid_size by a power of two.
         grid_size: cells per side (8: one cell per 8 pixels of a 64-pixel image).
-        augment: a TargetAugmentation (boxes move with the pixels; boxes mostly outside are dropped), or None.
+        augment: None (augmentation of the grid targets is not available yet).
 
     Example:
         >>> detector = GridDetector(["disc", "square", "triangle"], image_size=64, grid_size=8)
@@ -56,6 +56,8 @@ class GridDetector(_ImageRegressor):
         if self.image_size[0] != self.image_size[1] or stages != int(stages) or stages < 1:
             raise ValueError(f"GridDetector: image_size must be a square side grid_size times a power of two; "
                              f"received image_size={image_size!r}, grid_size={grid_size}.")
+        if augment is not None:
+            raise ValueError("GridDetector: augmentation is not available yet; pass augment=None.")
         self.class_names, self.grid_size, self.stages = list(class_names), int(grid_size), int(stages)
 
     def _build(self):
@@ -81,8 +83,6 @@ class GridDetector(_ImageRegressor):
                              for image_boxes, image_labels, scale in zip(boxes, labels, scales)])
         if self.model is None:
             self._build()
-        if self.augment is not None:
-            raise ValueError("GridDetector: augmentation is not available yet; pass augment=None.")
         return self._fit(pixels, grids, self._encode, grid_loss(len(self.class_names)), epochs, batch_size,
                          learning_rate, validation_split, seed, verbose)
 
@@ -92,8 +92,7 @@ class GridDetector(_ImageRegressor):
 
     def predict(self, images, threshold=0.05, iou_threshold=0.5, batch_size=64):
         """One {'boxes' (K, 4) pixels of each input image, 'scores' (K,), 'labels' (K,) indices} per image."""
-        if self.model is None:
-            raise ValueError("GridDetector.predict: there is no trained model yet; call fit first.")
+        self._require_model("predict")
         pixels, sizes = self.images(images)
         results = []
         for grid, size in zip(self._outputs(pixels, batch_size), sizes):

@@ -13,6 +13,7 @@ import torch
 from PIL import Image, ImageDraw, ImageFont
 from sklearn import metrics
 
+from lamina import losses
 from lamina.explain import grad_cam, overlay
 from lamina.layers.core import check_positive_int
 from lamina.vision.pictures import BACKGROUND, CAPTION, PALETTE, fitted_text, as_image, save_png, sheet
@@ -80,6 +81,25 @@ def class_report(truth, predicted, class_names):
     accuracy = float(np.mean(truth == predicted)) if len(truth) else 0.0
     confusion = metrics.confusion_matrix(truth, predicted, labels=labels)
     return ClassReport(class_names, precision, recall, f1, support, accuracy, confusion)
+
+
+def class_indices(labels, class_names, owner):
+    """Each label's index in class_names (labels compared as strings); a ValueError naming the unknown ones."""
+    unknown = sorted({str(label) for label in labels} - set(class_names))
+    if unknown:
+        raise ValueError(f"{owner}: labels {unknown} are not among the classes the model was trained on: "
+                         f"{list(class_names)}.")
+    position = {name: index for index, name in enumerate(class_names)}
+    return np.array([position[str(label)] for label in labels], dtype=np.int64)
+
+
+def class_evaluation(truth, probabilities, class_names):
+    """{'loss' (mean crossentropy), 'accuracy', 'report' (a ClassReport), 'probabilities'} of (N, classes)
+    probabilities against true class indices: what the classifiers' evaluate methods return."""
+    loss = losses.sparse_categorical_crossentropy(torch.as_tensor(truth), torch.as_tensor(probabilities))
+    report = class_report(truth, probabilities.argmax(axis=1), class_names)
+    return {"loss": float(loss.double().mean()), "accuracy": report.accuracy, "report": report,
+            "probabilities": probabilities}
 
 
 def confusion_matrix_picture(report, path):

@@ -9,12 +9,13 @@ import torch
 from PIL import Image
 
 from lamina import optimizers
-from lamina.applications import imagenet
-from lamina.layers import Conv2D, Dense, Dropout, Flatten, Input, Normalization, Rescaling, Reshape
+from lamina.layers import Conv2D, Dense, Dropout, Flatten, Input, Rescaling, Reshape
 from lamina.models import Model
 from lamina.utils import Sequence
 from lamina.vision.backbones import build_backbone
+from lamina.vision.classifier import image_features_model
 from lamina.vision.localization_metrics import angle_mae, keypoint_rmse, pck
+from lamina.vision.pictures import as_image
 from lamina.vision.target_augment import TargetAugmentation
 
 METADATA_KEY = "image_regressor"
@@ -59,16 +60,12 @@ class _ImageRegressor:
 
     def images(self, inputs):
         """(uint8 tensor (N, 3, height, width) at image_size, the original (width, height) of each)."""
-        items = inputs if isinstance(inputs, (list, tuple)) else [inputs]
-        if isinstance(inputs, (np.ndarray, torch.Tensor)) and np.ndim(inputs) == 4:
-            items = list(inputs)
-        pictures, sizes = [], []
-        for item in items:
-            picture = item if isinstance(item, Image.Image) else Image.open(item) if isinstance(item, str) else \
-                Image.fromarray(np.asarray(item).transpose(1, 2, 0).astype(np.uint8))
-            sizes.append(picture.size)
-            pictures.append(np.asarray(picture.convert("RGB").resize(self.image_size[::-1], Image.Resampling.BILINEAR)))
-        return torch.from_numpy(np.stack(pictures).transpose(0, 3, 1, 2).copy()), np.array(sizes, dtype=np.float32)
+        batch = isinstance(inputs, (list, tuple)) or (isinstance(inputs, (np.ndarray, torch.Tensor))
+                                                      and np.ndim(inputs) == 4)
+        pictures = [as_image(item).convert("RGB") for item in (inputs if batch else [inputs])]
+        resized = [np.asarray(picture.resize(self.image_size[::-1], Image.Resampling.BILINEAR)) for picture in pictures]
+        sizes = np.array([picture.size for picture in pictures], dtype=np.float32)
+        return torch.from_numpy(np.stack(resized).transpose(0, 3, 1, 2).copy()), sizes
 
     def _fit(self, images, targets, encode, loss, epochs, batch_size, learning_rate, validation_split, seed, verbose):
         held_out = np.zeros(len(images), dtype=bool)
@@ -84,19 +81,16 @@ class _ImageRegressor:
     def _outputs(self, images, batch_size=64):
         return self.model.predict(images.float().numpy(), batch_size=batch_size)
 
+    def _require_model(self, method):
+        if self.model is None:
+            raise ValueError(f"{type(self).__name__}.{method}: there is no trained model yet; call fit first.")
+
     def save(self, path):
         """Writes the model and its settings to one `.lamina` file, atomically."""
-        if self.model is None:
-            raise ValueError(f"{type(self).__name__}.save: there is no trained model yet; call fit first.")
+        self._require_model("save")
         self.model.metadata = {METADATA_KEY: {"kind": self.kind, "image_size": list(self.image_size),
                                               **self._settings()}}
         self.model.save(path, include_optimizer=False)
-
-
-def _normalized_images(input_shape, name="images"):
-    images = Input(input_shape, name=name)
-    return images, Normalization(axis=1, mean=[255 * mean for mean in imagenet.MEAN],
-                                 variance=[(255 * std) ** 2 for std in imagenet.STD], name="imagenet_normalization")(images)
 
 
 class KeypointRegressor(_ImageRegressor):
@@ -129,12 +123,13 @@ class KeypointRegressor(_ImageRegressor):
 
     def _build(self):
         shape = (3, *self.image_size)
-        images, normalized = _normalized_images(shape)
         backbone = self.backbone if isinstance(self.backbone, Model) else build_backbone(self.backbone, self.weights,
                                                                                          shape)
+        features = image_features_model(backbone, shape, "channels_first")  # 0-255 -> ImageNet normalized
         fractions = Dense(2 * self.n_points, activation="sigmoid", name="points")(
-            Dropout(0.1, name="head_dropout")(backbone(normalized)))
-        self.model = Model(images, Reshape((self.n_points, 2), name="keypoints")(fractions), name="keypoint_regressor")
+            Dropout(0.1, name="head_dropout")(features.outputs[0]))
+        self.model = Model(features.inputs[0], Reshape((self.n_points, 2), name="keypoints")(fractions),
+                           name="keypoint_regressor")
 
     def fit(self, images, points, epochs=30, batch_size=32, learning_rate=1e-3, validation_split=0.1, seed=0,
             verbose=1):
@@ -163,8 +158,7 @@ class KeypointRegressor(_ImageRegressor):
 
     def predict(self, images, batch_size=64):
         """(N, K, 2) float32 keypoints in pixels of each input image."""
-        if self.model is None:
-            raise ValueError("KeypointRegressor.predict: there is no trained model yet; call fit first.")
+        self._require_model("predict")
         pixels, sizes = self.images(images)
         return self._outputs(pixels, batch_size) * sizes[:, None, :]
 

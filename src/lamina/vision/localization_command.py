@@ -5,7 +5,7 @@ import time
 
 import numpy as np
 
-from lamina.tasks import finish
+from lamina.tasks import finish, numbered_path
 from lamina.vision.annotations import read_keypoints_csv, read_regression_csv
 from lamina.vision.localization import KeypointRegressor, SteeringRegressor
 from lamina.vision.localization_files import load_model
@@ -91,8 +91,7 @@ def run_predict(args):
             result["value"] = float(output)
             lines.append(f"{path}: {float(output):.3f}")
         if args.output:
-            stem, extension = os.path.splitext(args.output)
-            drawn = args.output if len(args.inputs) == 1 else f"{stem}-{number + 1}{extension or '.png'}"
+            drawn = numbered_path(args.output, number, len(args.inputs))
             draw_targets(path, predicted_points=output if keypoints else None, path=drawn)
             result["drawn"] = drawn
             lines.append(f"  drawn: {drawn}")

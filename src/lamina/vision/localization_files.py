@@ -1,18 +1,14 @@
 """Reading the localization models back: the KeypointRegressor, SteeringRegressor or GridDetector in a `.lamina`
 file, told apart by the kind saved in its metadata."""
-from lamina.models import load_model as load_lamina_model
+from lamina.models.loading import load_with_metadata
 from lamina.vision.grid_detector import GridDetector
 from lamina.vision.localization import METADATA_KEY, KeypointRegressor, SteeringRegressor
 
 
 def load_model(path):
     """The KeypointRegressor, SteeringRegressor or GridDetector saved at `path`."""
-    model = load_lamina_model(path, compile=False)
-    settings = (model.metadata or {}).get(METADATA_KEY)
-    if settings is None:
-        raise ValueError(f"lamina.vision.localization_files.load_model: '{path}' holds a lamina model but not one "
-                         f"saved by KeypointRegressor, SteeringRegressor or GridDetector; load it with "
-                         f"lamina.models.load_model.")
+    model, settings = load_with_metadata(path, METADATA_KEY, "lamina.vision.localization_files.load_model",
+                                         "one saved by KeypointRegressor, SteeringRegressor or GridDetector")
     if settings["kind"] == "keypoints":
         regressor = KeypointRegressor(settings["n_points"], model, None, settings["image_size"], settings["pairs"])
     elif settings["kind"] == "grid":

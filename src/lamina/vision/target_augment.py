@@ -15,6 +15,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from lamina.vision.augment import adjust_colours
+
 
 class AugmentedTargets(NamedTuple):
     """Augmented images (B, C, H, W), points (B, K, 2) with NaN for points outside (or None), boxes (a list of
@@ -86,18 +88,13 @@ class TargetAugmentation:
         return affine_matrices(width, height, flips, angles, zooms, shifts), flips
 
     def colour(self, images, generator=None):
-        """Brightness, contrast and saturation jitter of images (B, C, H, W), per image; targets are unchanged."""
-        if not (self.brightness or self.contrast or self.saturation):
-            return images
-        factors = 1 + (2 * torch.rand(3, len(images), 1, 1, 1, generator=generator) - 1).to(images) * torch.tensor(
-            [self.brightness, self.contrast, self.saturation]).to(images)[:, None, None, None, None]
-        images = images * factors[0]
-        means = images.mean(dim=(1, 2, 3), keepdim=True)
-        images = (images - means) * factors[1] + means
-        if images.shape[1] == 3:
-            grey = (images * torch.tensor([0.299, 0.587, 0.114]).to(images)[:, None, None]).sum(1, keepdim=True)
-            images = (images - grey) * factors[2] + grey
-        return images.clamp(0, self.value_range)
+        """Brightness, contrast and saturation jitter of RGB images (B, 3, H, W), per image, as
+        lamina.vision.augment's (torchvision's definitions); targets are unchanged."""
+        jitter = {"brightness": self.brightness, "contrast": self.contrast, "saturation": self.saturation}
+        draws = torch.rand(3, len(images), generator=generator, dtype=torch.float64)
+        factors = {name: 1 + (2 * draw - 1) * strength for (name, strength), draw in zip(jitter.items(), draws)
+                   if strength}
+        return adjust_colours(images, factors, self.value_range) if factors else images
 
 
 def affine_matrices(width, height, flips, angles, zooms, shifts):
