@@ -36,3 +36,6 @@ def test_readme_examples_run(capsys, tmp_path, monkeypatch):
     rows = namespace["embedding"](torch.tensor([[0, 1]]))[0]
     np.testing.assert_array_equal(rows.detach().numpy(), namespace["w2v"].wv.vectors[:2])
     assert "True" in printed
+    assert "(1, 5, 2) True" in printed
+    assert "True ['accuracy', 'average_loss', 'global_step', 'loss']" in printed
+    assert "{'model__hidden_units': (" in printed

@@ -50,9 +50,9 @@ def _add_train_commands(commands):
                                             "lines, or class folders of .txt files).")
     train.add_argument("data", help="the labelled images, recordings or texts")
     train.add_argument("-o", "--output", required=True, help="where to write the model (.lamina)")
-    train.add_argument("--task", choices=("image", "audio", "text", "keypoints", "regression"), default=None,
-                       help="the kind of data (default: detected among image, audio and text; keypoints and "
-                            "regression take an annotation CSV and must be named)")
+    train.add_argument("--task", choices=("image", "audio", "text", "keypoints", "boxes", "regression"),
+                       default=None, help="the kind of data (default: detected among image, audio and text; keypoints, "
+                                          "boxes and regression take an annotation file and must be named)")
     train.add_argument("--epochs", type=int, default=None, help="epochs of training (image 10, audio 20, text 5)")
     train.add_argument("--learning-rate", type=float, default=None,
                        help="(image 1e-3, 2e-3 with --fine-tune; text 1e-3, 1e-2 for fasttext)")
@@ -62,7 +62,8 @@ def _add_train_commands(commands):
     train.add_argument("--seed", type=int, default=0, help="seed of the split and the training order (0)")
     train.add_argument("--json", action="store_true", help="print one JSON object instead of the summary")
     images = train.add_argument_group("images")
-    images.add_argument("--model", default="mobilenet_v2", help="the pretrained backbone (mobilenet_v2)")
+    images.add_argument("--model", default=None,
+                        help="the pretrained backbone (mobilenet_v2; boxes in several per image: a small ConvNet)")
     images.add_argument("--weights", default="imagenet", help="imagenet, none, or a path to backbone weights")
     images.add_argument("--fine-tune", action="store_true",
                         help="also train the backbone (default: train the head on frozen features)")
@@ -73,6 +74,8 @@ def _add_train_commands(commands):
     images.add_argument("--pairs", default=None,
                         help="keypoints: left-right point pairs swapped by flips, e.g. 0-1,3-4")
     images.add_argument("--target-column", default=None, help="regression: the CSV column of the number")
+    images.add_argument("--grid-size", type=int, default=8,
+                        help="boxes in several per image: cells per side of the GridDetector (8)")
     train.add_argument("--architecture", choices=("cnn", "rnn", "fasttext", "cnn2d", "cnn1d"), default=None,
                        help="texts: Kim's CNN, a bidirectional GRU, or fastText's bag of bigrams (cnn); recordings: "
                             "convolutions over the spectrogram as an image, or over time (cnn2d)")
@@ -106,7 +109,10 @@ def _add_train_commands(commands):
                                                    "text per line")
     predict.add_argument("--top", type=int, default=3, help="classes shown per input (3)")
     predict.add_argument("-o", "--output", default=None,
-                         help="keypoints: the image with its predicted points (PNG; name-1.png, ... for several)")
+                         help="keypoints and boxes: the image with its predicted points or boxes (PNG; name-1.png, "
+                              "... for several)")
+    predict.add_argument("--threshold", type=float, default=0.5,
+                         help="boxes found by a GridDetector: the lowest score shown (0.5)")
     predict.add_argument("--heatmap", default=None,
                          help="audio: an occlusion heatmap over each spectrogram (PNG; name-1.png, ... for several)")
     predict.add_argument("--json", action="store_true", help="print one JSON object")

@@ -11,9 +11,10 @@ from lamina.vision.data import EXTENSIONS
 
 COMMAND_MODULES = {"image": "lamina.vision.command", "text": "lamina.text.command", "audio": "lamina.audio.command",
                    "keypoints": "lamina.vision.localization_command",
+                   "boxes": "lamina.vision.localization_command",
                    "regression": "lamina.vision.localization_command"}
 MODEL_TASKS = {"image_classifier": "image", "text_classifier": "text", "audio_classifier": "audio",
-               "image_regressor": "keypoints"}  # metadata key -> task (both regressors share one command module)
+               "image_regressor": "keypoints"}  # metadata key -> task (the localization models share one command module)
 IMAGE_EXTENSIONS = tuple(f".{extension}" for extension in EXTENSIONS)
 AUDIO_EXTENSIONS = tuple(f".{extension}" for extension in AUDIO_FORMATS)
 

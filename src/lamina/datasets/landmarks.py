@@ -6,15 +6,20 @@
 - `roads(count)`: 66x200 views of a road that curves by a random amount; the steering angle in degrees is
   proportional to the curvature (positive: turn right).
 - `scenes(count)`: 64x64 images of one to three discs, squares and triangles, with their boxes and classes.
+- `write_faces(folder)` and `write_scenes(folder)`: the same as PNG files with an annotation CSV, as the `lamina
+  train --task keypoints|boxes` command reads them.
 
 Example:
     >>> from lamina.datasets import landmarks
     >>> images, points = landmarks.faces(500)      # uint8 (500, 3, 64, 64), float32 (500, 5, 2) pixels (x, y)
 """
 import math
+import os
 
 import numpy as np
 from PIL import Image, ImageDraw
+
+from lamina.files import atomic_write
 
 FACE_POINTS = ("left_eye", "right_eye", "nose", "mouth_left", "mouth_right")
 FACE_PAIRS = ((0, 1), (3, 4))
@@ -112,3 +117,35 @@ def scenes(count=500, seed=0, size=64, most=3):
         boxes.append(np.array(image_boxes, dtype=np.float32))
         labels.append(np.array(image_labels, dtype=np.int64))
     return np.stack(images), boxes, labels
+
+
+def _write_images(folder, images):
+    os.makedirs(folder, exist_ok=True)
+    names = [f"{index:04d}.png" for index in range(len(images))]
+    for name, image in zip(names, images):
+        Image.fromarray(image.transpose(1, 2, 0)).save(os.path.join(folder, name))
+    return names
+
+
+def write_faces(folder, count=500, seed=0, size=64):
+    """faces(count) as folder/0000.png, ... and folder/faces.csv (path, left_eye_x, left_eye_y, ...); its path."""
+    images, points = faces(count, seed, size)
+    rows = ["path," + ",".join(f"{name}_x,{name}_y" for name in FACE_POINTS)]
+    rows += [f"{name}," + ",".join(f"{value:.2f}" for value in face_points.reshape(-1))
+             for name, face_points in zip(_write_images(folder, images), points)]
+    path = os.path.join(folder, "faces.csv")
+    atomic_write(path, ("\n".join(rows) + "\n").encode("utf-8"))
+    return path
+
+
+def write_scenes(folder, count=500, seed=0, size=64, most=3):
+    """scenes(count) as folder/0000.png, ... and folder/boxes.csv (filename,width,height,class,xmin,ymin,xmax,ymax,
+    a row per box); its path."""
+    images, boxes, labels = scenes(count, seed, size, most)
+    rows = ["filename,width,height,class,xmin,ymin,xmax,ymax"]
+    for name, image_boxes, image_labels in zip(_write_images(folder, images), boxes, labels):
+        rows += [f"{name},{size},{size},{SHAPES[label]}," + ",".join(f"{value:.1f}" for value in box)
+                 for box, label in zip(image_boxes, image_labels)]
+    path = os.path.join(folder, "boxes.csv")
+    atomic_write(path, ("\n".join(rows) + "\n").encode("utf-8"))
+    return path

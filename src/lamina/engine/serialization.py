@@ -13,7 +13,7 @@ from lamina.serialization import get_registered_objects
 CLASS_ALIASES = {"Functional": "Model"}
 # lamina packages whose own layers (lamina.applications.convnext's LayerScale ...) register only once imported:
 # imported when a spec names a class not known yet, so that their saved models load in a new process.
-LAYER_PACKAGES = ("lamina.applications",)
+LAYER_PACKAGES = ("lamina.applications", "lamina.vision.box_regressor", "lamina.wrappers.networks")
 
 
 def serialize_layer(layer):

@@ -22,11 +22,12 @@ BACKBONES = {
 }
 
 
-def build_backbone(name, weights, input_shape):
-    """The backbone `name` without its classifier, globally average-pooled: a lamina Model (images -> features)."""
+def build_backbone(name, weights, input_shape, pooling="avg"):
+    """The backbone `name` without its classifier, globally average-pooled (or with pooling=None, its last feature
+    map): a lamina Model (images -> features)."""
     check_choice("backbone", name, tuple(BACKBONES), owner="ImageClassifier")
     function = getattr(applications, BACKBONES[name][0])
-    return function(include_top=False, weights=weights, input_shape=input_shape, pooling="avg")
+    return function(include_top=False, weights=weights, input_shape=input_shape, pooling=pooling)
 
 
 def default_transform(name, image_size=None, resize_size=None):

@@ -24,7 +24,8 @@ from lamina.vision.training_report import write_training_report
 def run_train(args):
     verbose = 0 if args.json else 1
     start = time.perf_counter()
-    classifier = ImageClassifier(args.model, weights=_weights(args.weights), image_size=args.image_size,
+    backbone = args.model or "mobilenet_v2"
+    classifier = ImageClassifier(backbone, weights=_weights(args.weights), image_size=args.image_size,
                                  cache=args.cache)
     dataset = image_dataset(args.data, classifier.transform.image_size, classifier.transform.resize_size,
                             args.validation_split, args.seed, interpolation=classifier.transform.interpolation)
@@ -40,7 +41,7 @@ def run_train(args):
     classifier.save(args.output)
     report_folder = args.report or os.path.splitext(args.output)[0] + "_report"
     evaluation = write_training_report(classifier, dataset, report_folder, seconds)
-    summary = {"model": args.output, "task": "image", "backbone": args.model, "classes": dataset.class_names,
+    summary = {"model": args.output, "task": "image", "backbone": backbone, "classes": dataset.class_names,
                "train_images": len(dataset.train), "validation_images": len(dataset.validation),
                "skipped": [path for path, _ in dataset.skipped], "seconds": round(seconds, 2),
                "report": os.path.join(report_folder, "report.html")}

@@ -49,9 +49,10 @@ class AugmentedBatches(Sequence):
 
 
 class _ImageRegressor:
-    """What KeypointRegressor and SteeringRegressor share: images of one size in, a Model, fit, save."""
+    """What the localization models share: images of one size in, a Model, fit, save."""
 
     kind = None
+    cosine_decay = False  # Adam's rate decayed to 0 over the epochs (the box models), else constant
 
     def __init__(self, image_size, augment):
         self.image_size = tuple(image_size) if not isinstance(image_size, int) else (image_size, image_size)
@@ -70,8 +71,10 @@ class _ImageRegressor:
     def _fit(self, images, targets, encode, loss, epochs, batch_size, learning_rate, validation_split, seed, verbose):
         held_out = np.zeros(len(images), dtype=bool)
         held_out[np.random.default_rng(seed).permutation(len(images))[:int(validation_split * len(images))]] = True
-        self.model.compile(optimizer=optimizers.Adam(learning_rate), loss=loss)
         train = AugmentedBatches(images[~held_out], targets[~held_out], batch_size, self.augment, encode, seed)
+        if self.cosine_decay:
+            learning_rate = optimizers.schedules.CosineDecay(learning_rate, decay_steps=max(1, epochs * len(train)))
+        self.model.compile(optimizer=optimizers.Adam(learning_rate), loss=loss)
         validation = None
         if held_out.any():
             validation = AugmentedBatches(images[held_out], targets[held_out], batch_size, None, encode, seed)
