@@ -9,7 +9,8 @@ from lamina.datasets import landmarks
 from lamina.layers import BatchNormalization, Conv2D, Flatten, Input, MaxPooling2D
 from lamina.models import Model
 from lamina.utils import set_random_seed
-from lamina.vision.localization import KeypointRegressor, SteeringRegressor, masked_squared_error, pilotnet
+from lamina.vision.localization import (KeypointRegressor, SteeringRegressor, masked_smooth_l1, masked_squared_error,
+                                       pilotnet)
 from lamina.vision.localization_files import load_model
 from lamina.vision.target_augment import TargetAugmentation
 
@@ -63,6 +64,12 @@ def test_missing_points_are_masked_in_the_loss():
     truth = torch.tensor([[[0.5, 0.5, 1.0], [0.9, 0.9, 0.0]]])
     prediction = torch.tensor([[[0.6, 0.5], [0.0, 0.0]]])
     assert float(masked_squared_error(truth, prediction)) == pytest.approx(0.01 / 2)
+    # smooth L1 with beta 0.02: |0.1| > beta, so 0.1 - beta / 2 = 0.09, over 2 visible coordinates
+    assert float(masked_smooth_l1(truth, prediction)) == pytest.approx(0.09 / 2)
+    regressor = KeypointRegressor(2, small_backbone(), image_size=64, augment=None, loss="smooth_l1")
+    assert regressor.loss is masked_smooth_l1
+    with pytest.raises(ValueError, match="loss"):
+        KeypointRegressor(2, loss="l2")
 
 
 def test_augmented_keypoint_batches_move_the_points_and_swap_pairs():

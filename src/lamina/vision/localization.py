@@ -9,6 +9,7 @@ import torch
 from PIL import Image
 
 from lamina import optimizers
+from lamina.identifiers import check_choice
 from lamina.layers import Conv2D, Dense, Dropout, Flatten, Input, Rescaling, Reshape
 from lamina.models import Model
 from lamina.utils import Sequence
@@ -26,6 +27,16 @@ def masked_squared_error(y_true, y_pred):
     visible = y_true[..., 2:]
     squared = (y_pred - y_true[..., :2]).square() * visible
     return squared.sum() / (2 * visible.sum()).clamp_min(1.0)
+
+
+def masked_smooth_l1(y_true, y_pred, beta=0.02):
+    """Smooth L1 (Huber) over the visible points, with `beta` in fractions of the image (torch's smooth_l1_loss)."""
+    visible = y_true[..., 2:]
+    errors = torch.nn.functional.smooth_l1_loss(y_pred, y_true[..., :2], reduction="none", beta=beta) * visible
+    return errors.sum() / (2 * visible.sum()).clamp_min(1.0)
+
+
+POINT_LOSSES = {"mse": masked_squared_error, "smooth_l1": masked_smooth_l1}
 
 
 class AugmentedBatches(Sequence):
@@ -108,6 +119,7 @@ class KeypointRegressor(_ImageRegressor):
         pairs: (left, right) point indices swapped on a horizontal flip.
         augment: a TargetAugmentation, or None; default: flips (with `pairs`), +-10 degrees, scale 0.9-1.1, 5%
             shifts and colour jitter.
+        loss: 'mse' or 'smooth_l1', over the visible points.
 
     Example:
         >>> regressor = KeypointRegressor(5, "resnet18", image_size=96, pairs=[(0, 1), (3, 4)])
@@ -117,12 +129,14 @@ class KeypointRegressor(_ImageRegressor):
 
     kind = "keypoints"
 
-    def __init__(self, n_points, backbone="resnet18", weights="imagenet", image_size=96, pairs=(), augment="default"):
+    def __init__(self, n_points, backbone="resnet18", weights="imagenet", image_size=96, pairs=(), augment="default",
+                 loss="mse"):
         if augment == "default":
             augment = TargetAugmentation(flip=0.5, pairs=pairs, rotation=10, scale=(0.9, 1.1), shift=0.05,
                                          brightness=0.2, contrast=0.2)
         super().__init__(image_size, augment)
         self.n_points, self.backbone, self.weights, self.pairs = int(n_points), backbone, weights, list(pairs)
+        self.loss = POINT_LOSSES[check_choice("loss", loss, tuple(POINT_LOSSES), owner="KeypointRegressor")]
 
     def _build(self):
         shape = (3, *self.image_size)
@@ -146,7 +160,7 @@ class KeypointRegressor(_ImageRegressor):
         scale = np.array(self.image_size[::-1], dtype=np.float32) / sizes[:, None, :]
         if self.model is None:
             self._build()
-        return self._fit(pixels, torch.from_numpy(points * scale), self._encode, masked_squared_error, epochs,
+        return self._fit(pixels, torch.from_numpy(points * scale), self._encode, self.loss, epochs,
                          batch_size, learning_rate, validation_split, seed, verbose)
 
     def _encode(self, images, points, augment, generator):
