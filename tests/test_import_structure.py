@@ -19,7 +19,7 @@ LEVELS = [
                 "lamina.engine.symbolic", "lamina.engine.input_layer", "lamina.engine.graph",
                 "lamina.engine.serialization")),
     ("layers", ("lamina.layers",)),
-    ("model file", ("lamina.model_file",)),
+    ("model file", ("lamina.model_file", "lamina.exporting")),
     ("callbacks", ("lamina.callbacks",)),
     ("training", ("lamina.training",)),
     ("models", ("lamina.models",)),

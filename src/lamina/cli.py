@@ -18,6 +18,7 @@ def build_parser():
     _add_image_commands(commands)
     _add_word2vec_commands(commands)
     _add_heatmap_command(commands)
+    _add_export_command(commands)
     return parser
 
 
@@ -189,6 +190,29 @@ def _add_heatmap_command(commands):
     heatmap.add_argument("--rescale", type=float, default=1 / 255,
                          help="factor applied to the pixel values 0..255 before the model (1/255)")
     heatmap.set_defaults(func=_run_heatmap)
+
+
+def _add_export_command(commands):
+    export = commands.add_parser("export", help="write a saved model as ONNX or a torch.export program, for serving")
+    export.add_argument("model", help="a saved lamina model (.lamina), e.g. one written by lamina train")
+    export.add_argument("-o", "--output", required=True, help="the file to write: .onnx (ONNX) or .pt2 (torch.export)")
+    export.set_defaults(func=_run_export)
+
+
+def _run_export(args):
+    """`lamina export MODEL -o OUTPUT`: reads a `.lamina` file and exports it; a SystemExit names what failed."""
+    from lamina.exporting import FORMATS, export_model
+    from lamina.models import load_model
+
+    if not os.path.isfile(args.model):
+        raise SystemExit(f"lamina export: no model file at '{args.model}'.")
+    try:
+        path = export_model(load_model(args.model, compile=False), args.output)
+    except (ValueError, FileNotFoundError) as error:
+        raise SystemExit(f"lamina export: {error}") from None
+    print(f"Exported {args.model} to {path} ({FORMATS[os.path.splitext(path)[1].lower()]}, "
+          f"{os.path.getsize(path):,} bytes); the batch axis is dynamic.")
+    return 0
 
 
 def _run_heatmap(args):

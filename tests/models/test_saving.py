@@ -16,6 +16,7 @@ from lamina.models import Model, Sequential, load_model, model_from_json
 from lamina.saving import ModelFileError
 from lamina.files import atomic_write_archive
 from lamina.utils import set_random_seed
+from seed_models import seed_models
 
 RNG = np.random.default_rng(8)
 
@@ -110,19 +111,6 @@ def test_merge_models_round_trip(tmp_path):
     x = [sample((4,), False), sample((4,), False)]
     for ours, theirs in zip(model.predict(x), restored.predict(x)):
         np.testing.assert_array_equal(ours, theirs)
-
-
-def seed_models():
-    xor = Sequential([L.Dense(3, input_dim=2, activation="relu"), L.Dense(1, activation="sigmoid")])
-    model_in = L.Input(shape=(2,))
-    branches = [L.Dense(3, activation="sigmoid")(L.Dense(3, activation="sigmoid")(model_in)) for _ in range(2)]
-    two_branch = Model(model_in, L.Dense(1, activation="sigmoid")(L.merge(branches, mode="concat")))
-    convnet = Sequential([L.Convolution2D(4, 3, 3, activation="relu", input_shape=(3, 12, 12)), L.MaxPooling2D((2, 2)),
-                          L.Flatten(), L.Dense(8, activation="relu"), L.Dense(3, activation="softmax")])
-    gru = Sequential([L.Input((6,), dtype="int64"), L.Embedding(20, 4), L.GRU(5), L.Dense(1, activation="sigmoid")])
-    lstm = Sequential([L.Input((6,), dtype="int64"), L.Embedding(20, 4), L.LSTM(5), L.Dense(1, activation="sigmoid")])
-    return {"xor": (xor, (2,), False), "two_branch": (two_branch, (2,), False), "convnet": (convnet, (3, 12, 12), False),
-            "gru": (gru, (6,), True), "lstm": (lstm, (6,), True)}
 
 
 @pytest.mark.parametrize("name", ["xor", "two_branch", "convnet", "gru", "lstm"])

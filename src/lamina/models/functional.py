@@ -256,6 +256,13 @@ class Model(Trainer, Layer):
             filepath, self._architecture(), self.state_dict(), compile_config(self) if compiled else None,
             self.optimizer.state_dict() if compiled and include_optimizer else None, self.metadata)
 
+    def export(self, filepath, format=None, example=None, verbose=False):
+        """Writes the model for serving: ONNX (a .onnx path) or a torch.export program (.pt2), in inference mode
+        with a dynamic batch axis (lamina.exporting); returns the path."""
+        from lamina.exporting import export_model  # torch.onnx and torch.export load only when exporting
+
+        return export_model(self, filepath, format, example, verbose)
+
     def save_weights(self, filepath, overwrite=True):
         """Saves the weights as a safetensors file."""
         if not overwrite and os.path.exists(filepath):
