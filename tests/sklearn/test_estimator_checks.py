@@ -1,5 +1,6 @@
 """scikit-learn's own estimator checks on KerasClassifier, KerasRegressor and every canned estimator; the checks
 a neural network cannot pass are waived with their reasons (lamina.wrappers.expected_failed_checks)."""
+import pytest
 import torch
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -17,6 +18,15 @@ ESTIMATORS = [
     estimators.LinearRegressor(learning_rate=0.5, epochs=20),
     estimators.DNNLinearCombinedClassifier(dnn_hidden_units=(16,), learning_rate=0.3, epochs=20),
 ]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """The checks fit tiny networks on tiny data hundreds of times: one thread is faster than two there."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
